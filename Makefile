@@ -1,0 +1,42 @@
+# The two quick-start commands live here: `make run` and `make test`. CI calls `make test` too.
+# Prefers the newest Python on the machine, pyenv's included (Django 6 on 3.12+, the 5.2 LTS line on 3.11).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.*/bin/python3 2>/dev/null | sort -rV) python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format setup clean
+
+$(UV):
+	@test -n "$(PYTHON)" || { echo "Salespipe needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)." >&2; exit 1; }
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(UV)
+	$(UV) sync --frozen --quiet --python "$$(command -v $(PYTHON))"
+
+## Set up, migrate, load demo data and serve on http://127.0.0.1:8000
+run: setup
+	$(VENV)/bin/salespipe init --demo
+	$(VENV)/bin/salespipe serve
+
+## Set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default)
+test: setup
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .tools

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Pipeline(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Stage(models.Model):
+    """A step of a pipeline, with the rules (gates) a deal must meet to enter it."""
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    default_probability = models.PositiveSmallIntegerField(help_text="Win probability in percent, 0-100.")
+    rotting_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days without progress before a deal here counts as rotting."
+    )
+    requires_decision_maker = models.BooleanField(default=False)
+    requires_budget = models.BooleanField(default=False)
+    requires_timeline = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pipeline", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "position"], name="stage_position_unique"),
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique"),
+            models.CheckConstraint(condition=Q(default_probability__lte=100), name="stage_probability_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline.name}: {self.name}"
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class DealSource(models.TextChoices):
+    COLD_CALL = "cold_call", "Cold call"
+    REFERRAL = "referral", "Referral"
+    WEBSITE = "website", "Website"
+    EVENT = "event", "Event"
+    PARTNER = "partner", "Partner"
+    INBOUND = "inbound", "Inbound request"
+    EXISTING_CUSTOMER = "existing_customer", "Existing customer"
+    OTHER = "other", "Other"
+
+
+class Urgency(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Deal(models.Model):
+    title = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        "directory.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    person = models.ForeignKey(
+        "directory.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+        help_text="Main contact.",
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    status = models.CharField(max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
+
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    currency = models.CharField(max_length=3)
+    # The value converted to settings.BASE_CURRENCY when it was last set, so reports can sum in SQL.
+    base_value = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    expected_close_date = models.DateField(null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Manual win probability in percent; empty uses the stage's."
+    )
+    source = models.CharField(max_length=32, choices=DealSource.choices, blank=True)
+
+    budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_evidence = models.TextField(blank=True, help_text="Why the budget is believed, e.g. past purchases.")
+    decision_date = models.DateField(null=True, blank=True, help_text="When the prospect decides.")
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, blank=True)
+
+    lost_reason = models.CharField(max_length=200, blank=True)
+    won_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+
+    # Kept by the services so the board can flag rotting deals and missing next steps without joins.
+    stage_entered_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    next_activity_at = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "expected_close_date"], name="deal_owner_status_close"),
+            models.Index(fields=["stage", "status", "-value"], name="deal_stage_status_value"),
+            models.Index(fields=["pipeline", "status"], name="deal_pipeline_status"),
+            models.Index(fields=["status", "won_at"], name="deal_status_won_at"),
+            models.Index(fields=["status", "lost_at"], name="deal_status_lost_at"),
+            models.Index(fields=["status", "expected_close_date"], name="deal_status_close"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True) | Q(probability__lte=100), name="deal_probability_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="deal_budget_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(status__in=DealStatus.values), name="deal_status_known"),
+            models.CheckConstraint(
+                condition=~Q(status=DealStatus.WON) | Q(won_at__isnull=False), name="won_deal_has_won_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DealStatus.LOST) | (Q(lost_at__isnull=False) & ~Q(lost_reason="")),
+                name="lost_deal_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="deal_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def win_probability(self) -> int:
+        """Percent: the manual override, else the stage default (empirical rates come from analytics)."""
+        return self.probability if self.probability is not None else self.stage.default_probability
+
+    @property
+    def weighted_value(self) -> Decimal:
+        return (self.value * self.win_probability / 100).quantize(Decimal("0.01"))
+
+    @property
+    def etag(self) -> str:
+        return f'"deal-{self.pk}-v{self.version}"'
+
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", "Decision maker"
+    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+    CHAMPION = "champion", "Champion"
+    INFLUENCER = "influencer", "Influencer"
+    GATEKEEPER = "gatekeeper", "Gatekeeper"
+    USER = "user", "User"
+
+
+# Either of these, once confirmed, can say yes to the purchase.
+BUYING_AUTHORITY_ROLES = (ContactRole.DECISION_MAKER, ContactRole.ECONOMIC_BUYER)
+
+
+class AuthorityConfirmation(models.TextChoices):
+    ASKED_DIRECTLY = "asked_directly", "Asked directly"
+    MEETING = "meeting", "In a meeting"
+    EMAIL = "email", "In writing (email)"
+    ORG_CHART = "org_chart", "Organization chart"
+    REFERRAL = "referral", "Told by a colleague of theirs"
+    OTHER = "other", "Other"
+
+
+class DealContact(models.Model):
+    """A person's role on a deal, and whether their buying authority has been confirmed."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="contacts")
+    person = models.ForeignKey("directory.Person", on_delete=models.CASCADE, related_name="deal_roles")
+    role = models.CharField(max_length=20, choices=ContactRole.choices)
+    authority_confirmed_at = models.DateTimeField(null=True, blank=True)
+    authority_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    authority_confirmed_how = models.CharField(max_length=20, choices=AuthorityConfirmation.choices, blank=True)
+    authority_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deal", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "person", "role"], name="deal_contact_role_unique"),
+            models.CheckConstraint(
+                condition=Q(authority_confirmed_at__isnull=True) | ~Q(authority_confirmed_how=""),
+                name="authority_confirmation_says_how",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()})"
+
+    @property
+    def authority_confirmed(self) -> bool:
+        return self.authority_confirmed_at is not None
+
+
+class StageChange(models.Model):
+    """Append-only history of where a deal went, when and by whose hand."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    to_status = models.CharField(max_length=8, choices=DealStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["deal", "changed_at", "id"]
+        indexes = [
+            models.Index(fields=["deal", "changed_at"], name="stagechange_deal_time"),
+            models.Index(fields=["to_stage", "changed_at"], name="stagechange_stage_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_stage=F("to_stage")), name="stage_change_moves"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("Stage history is append-only; add a new StageChange instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/Athens.") from error
+
+
+class Role(models.TextChoices):
+    REP = "rep", "Sales rep"
+    MANAGER = "manager", "Sales manager"
+    ADMIN = "admin", "Administrator"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    manager = models.ForeignKey(
+        "people.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in: a rep, a manager or an admin."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP, db_index=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    workday_starts_at = models.TimeField(default=dt.time(9, 0))
+    workday_ends_at = models.TimeField(default=dt.time(17, 0))
+    # ISO weekday digits (1 = Monday): "12345" is Monday to Friday.
+    working_weekdays = models.CharField(
+        max_length=7,
+        default="12345",
+        validators=[RegexValidator(r"^[1-7]{1,7}$", "Use ISO weekday digits, e.g. 12345 for Mon-Fri.")],
+    )
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(workday_starts_at__lt=models.F("workday_ends_at")),
+                name="workday_starts_before_it_ends",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def initials(self) -> str:
+        parts = [self.first_name, self.last_name] if self.first_name else [self.username]
+        return "".join(part[:1].upper() for part in parts if part)
+
+
+class ApiToken(models.Model):
+    """A personal access token; only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
