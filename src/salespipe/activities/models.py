@@ -77,7 +77,9 @@ class Activity(models.Model):
                 name="activity_done_or_cancelled_not_both",
             ),
             models.CheckConstraint(
-                condition=Q(ends_at__isnull=True) | Q(due_at__isnull=True) | Q(ends_at__gte=models.F("due_at")),
+                condition=Q(ends_at__isnull=True)
+                | Q(due_at__isnull=True)
+                | Q(ends_at__gte=models.F("due_at")),
                 name="activity_ends_after_it_starts",
             ),
         ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,7 +18,9 @@ class Pipeline(models.Model):
     class Meta:
         ordering = ["position", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +112,9 @@ class Deal(models.Model):
     source = models.CharField(max_length=32, choices=DealSource.choices, blank=True)
 
     budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    budget_evidence = models.TextField(blank=True, help_text="Why the budget is believed, e.g. past purchases.")
+    budget_evidence = models.TextField(
+        blank=True, help_text="Why the budget is believed, e.g. past purchases."
+    )
     decision_date = models.DateField(null=True, blank=True, help_text="When the prospect decides.")
     urgency = models.CharField(max_length=8, choices=Urgency.choices, blank=True)
 
@@ -145,7 +150,8 @@ class Deal(models.Model):
                 condition=Q(probability__isnull=True) | Q(probability__lte=100), name="deal_probability_range"
             ),
             models.CheckConstraint(
-                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="deal_budget_not_negative"
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0),
+                name="deal_budget_not_negative",
             ),
             models.CheckConstraint(condition=Q(status__in=DealStatus.values), name="deal_status_known"),
             models.CheckConstraint(
@@ -207,7 +213,9 @@ class DealContact(models.Model):
     authority_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    authority_confirmed_how = models.CharField(max_length=20, choices=AuthorityConfirmation.choices, blank=True)
+    authority_confirmed_how = models.CharField(
+        max_length=20, choices=AuthorityConfirmation.choices, blank=True
+    )
     authority_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -255,7 +263,7 @@ class StageChange(models.Model):
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise RuntimeError("Stage history is append-only; add a new StageChange instead.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)

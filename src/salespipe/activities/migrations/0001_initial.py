@@ -4,31 +4,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('email', 'Email'), ('meeting', 'Meeting'), ('demo', 'Demo'), ('trial', 'Free trial'), ('gift', 'Small gift'), ('task', 'Task'), ('note', 'Note'), ('info_request', 'Information request')], max_length=16)),
-                ('subject', models.CharField(max_length=200)),
-                ('note', models.TextField(blank=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, help_text='End of a trial or a multi-day activity.', null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('held', 'Held'), ('no_show', 'No-show'), ('cancelled_by_prospect', 'Cancelled by prospect'), ('rescheduled', 'Rescheduled'), ('connected', 'Connected'), ('no_answer', 'No answer'), ('left_message', 'Left a message'), ('done', 'Done')], max_length=24)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("email", "Email"),
+                            ("meeting", "Meeting"),
+                            ("demo", "Demo"),
+                            ("trial", "Free trial"),
+                            ("gift", "Small gift"),
+                            ("task", "Task"),
+                            ("note", "Note"),
+                            ("info_request", "Information request"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("note", models.TextField(blank=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "ends_at",
+                    models.DateTimeField(
+                        blank=True, help_text="End of a trial or a multi-day activity.", null=True
+                    ),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("held", "Held"),
+                            ("no_show", "No-show"),
+                            ("cancelled_by_prospect", "Cancelled by prospect"),
+                            ("rescheduled", "Rescheduled"),
+                            ("connected", "Connected"),
+                            ("no_answer", "No answer"),
+                            ("left_message", "Left a message"),
+                            ("done", "Done"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name_plural': 'activities',
-                'ordering': ['due_at', 'id'],
+                "verbose_name_plural": "activities",
+                "ordering": ["due_at", "id"],
             },
         ),
     ]

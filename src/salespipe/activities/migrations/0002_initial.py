@@ -6,69 +6,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('activities', '0001_initial'),
-        ('deals', '0001_initial'),
-        ('directory', '0001_initial'),
+        ("activities", "0001_initial"),
+        ("deals", "0001_initial"),
+        ("directory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='activity',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="activity",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='deal',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='deals.deal'),
+            model_name="activity",
+            name="deal",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="activities",
+                to="deals.deal",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='organization',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='directory.organization'),
+            model_name="activity",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="activities",
+                to="directory.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to=settings.AUTH_USER_MODEL),
+            model_name="activity",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="activities",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='activities.activity'),
+            model_name="activity",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="follow_ups",
+                to="activities.activity",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='directory.person'),
+            model_name="activity",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="activities",
+                to="directory.person",
+            ),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(condition=models.Q(('cancelled_at__isnull', True), ('done_at__isnull', True)), fields=['owner', 'due_at'], name='activity_owner_planned'),
+            model_name="activity",
+            index=models.Index(
+                condition=models.Q(("cancelled_at__isnull", True), ("done_at__isnull", True)),
+                fields=["owner", "due_at"],
+                name="activity_owner_planned",
+            ),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['owner', 'kind', 'done_at'], name='activity_owner_kind_done'),
+            model_name="activity",
+            index=models.Index(fields=["owner", "kind", "done_at"], name="activity_owner_kind_done"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['deal', 'due_at'], name='activity_deal_due'),
+            model_name="activity",
+            index=models.Index(fields=["deal", "due_at"], name="activity_deal_due"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['deal', 'done_at'], name='activity_deal_done'),
+            model_name="activity",
+            index=models.Index(fields=["deal", "done_at"], name="activity_deal_done"),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('done_at__isnull', True), ('cancelled_at__isnull', True), _connector='OR'), name='activity_done_or_cancelled_not_both'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("done_at__isnull", True), ("cancelled_at__isnull", True), _connector="OR"
+                ),
+                name="activity_done_or_cancelled_not_both",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__isnull', True), ('due_at__isnull', True), ('ends_at__gte', models.F('due_at')), _connector='OR'), name='activity_ends_after_it_starts'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_at__isnull", True),
+                    ("due_at__isnull", True),
+                    ("ends_at__gte", models.F("due_at")),
+                    _connector="OR",
+                ),
+                name="activity_ends_after_it_starts",
+            ),
         ),
     ]

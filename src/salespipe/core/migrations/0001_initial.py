@@ -5,23 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('currency', models.CharField(max_length=3, primary_key=True, serialize=False)),
-                ('rate_to_base', models.DecimalField(decimal_places=8, max_digits=18)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("currency", models.CharField(max_length=3, primary_key=True, serialize=False)),
+                ("rate_to_base", models.DecimalField(decimal_places=8, max_digits=18)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['currency'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rate_to_base__gt', Decimal('0'))), name='rate_positive')],
+                "ordering": ["currency"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("rate_to_base__gt", Decimal("0"))), name="rate_positive"
+                    )
+                ],
             },
         ),
     ]

@@ -5,98 +5,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Deal',
+            name="Deal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8)),
-                ('value', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14)),
-                ('currency', models.CharField(max_length=3)),
-                ('base_value', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=16)),
-                ('expected_close_date', models.DateField(blank=True, null=True)),
-                ('probability', models.PositiveSmallIntegerField(blank=True, help_text="Manual win probability in percent; empty uses the stage's.", null=True)),
-                ('source', models.CharField(blank=True, choices=[('cold_call', 'Cold call'), ('referral', 'Referral'), ('website', 'Website'), ('event', 'Event'), ('partner', 'Partner'), ('inbound', 'Inbound request'), ('existing_customer', 'Existing customer'), ('other', 'Other')], max_length=32)),
-                ('budget_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('budget_evidence', models.TextField(blank=True, help_text='Why the budget is believed, e.g. past purchases.')),
-                ('decision_date', models.DateField(blank=True, help_text='When the prospect decides.', null=True)),
-                ('urgency', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=8)),
-                ('lost_reason', models.CharField(blank=True, max_length=200)),
-                ('won_at', models.DateTimeField(blank=True, null=True)),
-                ('lost_at', models.DateTimeField(blank=True, null=True)),
-                ('stage_entered_at', models.DateTimeField()),
-                ('last_activity_at', models.DateTimeField(blank=True, null=True)),
-                ('next_activity_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=14)),
+                ("currency", models.CharField(max_length=3)),
+                ("base_value", models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=16)),
+                ("expected_close_date", models.DateField(blank=True, null=True)),
+                (
+                    "probability",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Manual win probability in percent; empty uses the stage's.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("cold_call", "Cold call"),
+                            ("referral", "Referral"),
+                            ("website", "Website"),
+                            ("event", "Event"),
+                            ("partner", "Partner"),
+                            ("inbound", "Inbound request"),
+                            ("existing_customer", "Existing customer"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "budget_amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "budget_evidence",
+                    models.TextField(
+                        blank=True, help_text="Why the budget is believed, e.g. past purchases."
+                    ),
+                ),
+                (
+                    "decision_date",
+                    models.DateField(blank=True, help_text="When the prospect decides.", null=True),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        blank=True,
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        max_length=8,
+                    ),
+                ),
+                ("lost_reason", models.CharField(blank=True, max_length=200)),
+                ("won_at", models.DateTimeField(blank=True, null=True)),
+                ("lost_at", models.DateTimeField(blank=True, null=True)),
+                ("stage_entered_at", models.DateTimeField()),
+                ("last_activity_at", models.DateTimeField(blank=True, null=True)),
+                ("next_activity_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='DealContact',
+            name="DealContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('decision_maker', 'Decision maker'), ('economic_buyer', 'Economic buyer'), ('champion', 'Champion'), ('influencer', 'Influencer'), ('gatekeeper', 'Gatekeeper'), ('user', 'User')], max_length=20)),
-                ('authority_confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('authority_confirmed_how', models.CharField(blank=True, choices=[('asked_directly', 'Asked directly'), ('meeting', 'In a meeting'), ('email', 'In writing (email)'), ('org_chart', 'Organization chart'), ('referral', 'Told by a colleague of theirs'), ('other', 'Other')], max_length=20)),
-                ('authority_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("decision_maker", "Decision maker"),
+                            ("economic_buyer", "Economic buyer"),
+                            ("champion", "Champion"),
+                            ("influencer", "Influencer"),
+                            ("gatekeeper", "Gatekeeper"),
+                            ("user", "User"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("authority_confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "authority_confirmed_how",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("asked_directly", "Asked directly"),
+                            ("meeting", "In a meeting"),
+                            ("email", "In writing (email)"),
+                            ("org_chart", "Organization chart"),
+                            ("referral", "Told by a colleague of theirs"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("authority_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['deal', 'role', 'id'],
+                "ordering": ["deal", "role", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Pipeline',
+            name="Pipeline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('is_default', models.BooleanField(default=False)),
-                ('is_active', models.BooleanField(default=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("is_default", models.BooleanField(default=False)),
+                ("is_active", models.BooleanField(default=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('position', models.PositiveSmallIntegerField()),
-                ('kind', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], default='open', max_length=8)),
-                ('default_probability', models.PositiveSmallIntegerField(help_text='Win probability in percent, 0-100.')),
-                ('rotting_days', models.PositiveSmallIntegerField(blank=True, help_text='Days without progress before a deal here counts as rotting.', null=True)),
-                ('requires_decision_maker', models.BooleanField(default=False)),
-                ('requires_budget', models.BooleanField(default=False)),
-                ('requires_timeline', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "default_probability",
+                    models.PositiveSmallIntegerField(help_text="Win probability in percent, 0-100."),
+                ),
+                (
+                    "rotting_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Days without progress before a deal here counts as rotting.",
+                        null=True,
+                    ),
+                ),
+                ("requires_decision_maker", models.BooleanField(default=False)),
+                ("requires_budget", models.BooleanField(default=False)),
+                ("requires_timeline", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['pipeline', 'position'],
+                "ordering": ["pipeline", "position"],
             },
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to_status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=8)),
-                ('changed_at', models.DateTimeField()),
-                ('note', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")], max_length=8
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("note", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['deal', 'changed_at', 'id'],
+                "ordering": ["deal", "changed_at", "id"],
             },
         ),
     ]

@@ -6,172 +6,268 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deals', '0001_initial'),
-        ('directory', '0001_initial'),
+        ("deals", "0001_initial"),
+        ("directory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deal',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="deal",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='organization',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to='directory.organization'),
+            model_name="deal",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deals",
+                to="directory.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to=settings.AUTH_USER_MODEL),
+            model_name="deal",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="deals", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='person',
-            field=models.ForeignKey(blank=True, help_text='Main contact.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to='directory.person'),
+            model_name="deal",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Main contact.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deals",
+                to="directory.person",
+            ),
         ),
         migrations.AddField(
-            model_name='dealcontact',
-            name='authority_confirmed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="dealcontact",
+            name="authority_confirmed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='dealcontact',
-            name='deal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='deals.deal'),
+            model_name="dealcontact",
+            name="deal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="deals.deal"
+            ),
         ),
         migrations.AddField(
-            model_name='dealcontact',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deal_roles', to='directory.person'),
+            model_name="dealcontact",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="deal_roles", to="directory.person"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pipeline',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_pipeline'),
+            model_name="pipeline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)), fields=("is_default",), name="one_default_pipeline"
+            ),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='pipeline',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.pipeline'),
+            model_name="deal",
+            name="pipeline",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="deals", to="deals.pipeline"
+            ),
         ),
         migrations.AddField(
-            model_name='stage',
-            name='pipeline',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='deals.pipeline'),
+            model_name="stage",
+            name="pipeline",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="stages", to="deals.pipeline"
+            ),
         ),
         migrations.AddField(
-            model_name='deal',
-            name='stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.stage'),
+            model_name="deal",
+            name="stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="deals", to="deals.stage"
+            ),
         ),
         migrations.AddField(
-            model_name='stagechange',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="stagechange",
+            name="changed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='stagechange',
-            name='deal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='deals.deal'),
+            model_name="stagechange",
+            name="deal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="stage_changes", to="deals.deal"
+            ),
         ),
         migrations.AddField(
-            model_name='stagechange',
-            name='from_stage',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deals.stage'),
+            model_name="stagechange",
+            name="from_stage",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="deals.stage",
+            ),
         ),
         migrations.AddField(
-            model_name='stagechange',
-            name='to_stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deals.stage'),
+            model_name="stagechange",
+            name="to_stage",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deals.stage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dealcontact',
-            constraint=models.UniqueConstraint(fields=('deal', 'person', 'role'), name='deal_contact_role_unique'),
+            model_name="dealcontact",
+            constraint=models.UniqueConstraint(
+                fields=("deal", "person", "role"), name="deal_contact_role_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dealcontact',
-            constraint=models.CheckConstraint(condition=models.Q(('authority_confirmed_at__isnull', True), models.Q(('authority_confirmed_how', ''), _negated=True), _connector='OR'), name='authority_confirmation_says_how'),
+            model_name="dealcontact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("authority_confirmed_at__isnull", True),
+                    models.Q(("authority_confirmed_how", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="authority_confirmation_says_how",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('pipeline', 'position'), name='stage_position_unique'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(fields=("pipeline", "position"), name="stage_position_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('pipeline', 'name'), name='stage_name_unique'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(fields=("pipeline", "name"), name="stage_name_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.CheckConstraint(condition=models.Q(('default_probability__lte', 100)), name='stage_probability_range'),
+            model_name="stage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("default_probability__lte", 100)), name="stage_probability_range"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['owner', 'status', 'expected_close_date'], name='deal_owner_status_close'),
+            model_name="deal",
+            index=models.Index(
+                fields=["owner", "status", "expected_close_date"], name="deal_owner_status_close"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['stage', 'status', '-value'], name='deal_stage_status_value'),
+            model_name="deal",
+            index=models.Index(fields=["stage", "status", "-value"], name="deal_stage_status_value"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['pipeline', 'status'], name='deal_pipeline_status'),
+            model_name="deal",
+            index=models.Index(fields=["pipeline", "status"], name="deal_pipeline_status"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['status', 'won_at'], name='deal_status_won_at'),
+            model_name="deal",
+            index=models.Index(fields=["status", "won_at"], name="deal_status_won_at"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['status', 'lost_at'], name='deal_status_lost_at'),
+            model_name="deal",
+            index=models.Index(fields=["status", "lost_at"], name="deal_status_lost_at"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['status', 'expected_close_date'], name='deal_status_close'),
+            model_name="deal",
+            index=models.Index(fields=["status", "expected_close_date"], name="deal_status_close"),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='deal_value_not_negative'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="deal_value_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__isnull', True), ('probability__lte', 100), _connector='OR'), name='deal_probability_range'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__isnull", True), ("probability__lte", 100), _connector="OR"),
+                name="deal_probability_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_amount__isnull', True), ('budget_amount__gte', 0), _connector='OR'), name='deal_budget_not_negative'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("budget_amount__isnull", True), ("budget_amount__gte", 0), _connector="OR"
+                ),
+                name="deal_budget_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'won', 'lost'])), name='deal_status_known'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "won", "lost"])), name="deal_status_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'won'), _negated=True), ('won_at__isnull', False), _connector='OR'), name='won_deal_has_won_at'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "won"), _negated=True), ("won_at__isnull", False), _connector="OR"
+                ),
+                name="won_deal_has_won_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'lost'), _negated=True), models.Q(('lost_at__isnull', False), models.Q(('lost_reason', ''), _negated=True)), _connector='OR'), name='lost_deal_has_reason'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "lost"), _negated=True),
+                    models.Q(("lost_at__isnull", False), models.Q(("lost_reason", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="lost_deal_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='deal_version_positive'),
+            model_name="deal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="deal_version_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['deal', 'changed_at'], name='stagechange_deal_time'),
+            model_name="stagechange",
+            index=models.Index(fields=["deal", "changed_at"], name="stagechange_deal_time"),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['to_stage', 'changed_at'], name='stagechange_stage_time'),
+            model_name="stagechange",
+            index=models.Index(fields=["to_stage", "changed_at"], name="stagechange_stage_time"),
         ),
         migrations.AddConstraint(
-            model_name='stagechange',
-            constraint=models.CheckConstraint(condition=models.Q(('from_stage', models.F('to_stage')), _negated=True), name='stage_change_moves'),
+            model_name="stagechange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_stage", models.F("to_stage")), _negated=True),
+                name="stage_change_moves",
+            ),
         ),
     ]

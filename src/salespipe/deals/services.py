@@ -1,0 +1,612 @@
+"""Every change to a deal goes through here: one transaction, its checks, its history row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, F, Max, Min, OuterRef, Subquery, Value
+from django.db.models.functions import Round
+from django.utils import timezone
+
+from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken, StaleVersion
+from salespipe.core.models import ExchangeRate
+from salespipe.core.money import base_currency, currency_code, to_base
+from salespipe.deals.gates import Qualification, gates_check, stages_entered
+from salespipe.deals.models import (
+    BUYING_AUTHORITY_ROLES,
+    AuthorityConfirmation,
+    ContactRole,
+    Deal,
+    DealContact,
+    DealSource,
+    DealStatus,
+    Pipeline,
+    Stage,
+    StageChange,
+    StageKind,
+    Urgency,
+)
+from salespipe.directory.models import Organization, Person
+from salespipe.people.models import User
+from salespipe.people.selectors import owner_scope, user_can_manage
+
+MAX_VALUE = Decimal("999999999999.99")
+
+
+# --- helpers shared by the services below -----------------------------------------------------------
+
+
+def _deal_for_change(actor: User, deal_id: int) -> Deal:
+    """The deal, locked for the transaction, if the actor may see it (else 404: no existence leak)."""
+    deal = (
+        Deal.objects.select_for_update(of=("self",))
+        .select_related("stage", "owner", "pipeline")
+        .filter(owner_scope(actor), pk=deal_id)
+        .first()
+    )
+    if deal is None:
+        raise NotFound(f"There is no deal with id {deal_id}, or you may not see it.")
+    return deal
+
+
+def _check_version(deal: Deal, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != deal.version:
+        raise StaleVersion(
+            f"'{deal.title}' was changed by someone else since you opened it (your version "
+            f"{expected_version}, now {deal.version}). Reload it and apply your change again.",
+            fields={"version": f"current version is {deal.version}"},
+        )
+
+
+def _save(deal: Deal, fields: list[str]) -> None:
+    deal.version += 1
+    deal.updated_at = timezone.now()
+    deal.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _money(raw: Any, *, field: str, allow_none: bool = False) -> Decimal | None:
+    if raw is None and allow_none:
+        return None
+    try:
+        amount = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(
+            f"{field.replace('_', ' ').capitalize()} must be a number.", fields={field: "not a number"}
+        ) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_VALUE:
+        raise InvalidInput(
+            f"{field.replace('_', ' ').capitalize()} must be between 0 and {MAX_VALUE}.",
+            fields={field: "out of range"},
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def _rate_to_base(currency: str) -> Decimal:
+    if currency == base_currency():
+        return Decimal(1)
+    rate = ExchangeRate.objects.filter(currency=currency).values_list("rate_to_base", flat=True).first()
+    if rate is None:
+        raise InvalidInput(
+            f"There is no exchange rate from {currency} to {base_currency()}, so reports could not count "
+            f"this deal. Ask an administrator to add one (admin: Settings → Exchange rates) or use "
+            f"{base_currency()}.",
+            fields={"currency": "no exchange rate"},
+        )
+    return rate
+
+
+def _probability(raw: Any) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= 100:
+        raise InvalidInput(
+            "Probability is a whole percent from 0 to 100.", fields={"probability": "out of range"}
+        )
+    return raw
+
+
+def _choice(raw: str, choices: type[Any], field: str) -> str:
+    if raw and raw not in choices.values:
+        raise InvalidInput(
+            f"{field.capitalize()} must be one of: {', '.join(choices.values)}.",
+            fields={field: "unknown value"},
+        )
+    return raw
+
+
+def _assignable_owner(actor: User, owner_id: int | None) -> User:
+    if owner_id is None or owner_id == actor.pk:
+        return actor
+    owner = User.objects.filter(pk=owner_id, is_active=True).select_related("team").first()
+    if owner is None:
+        raise InvalidInput(
+            f"There is no active user with id {owner_id}.", fields={"owner_id": "unknown user"}
+        )
+    if not user_can_manage(actor, owner):
+        raise NotAllowed(f"You cannot give deals to {owner}: only their manager or an administrator can.")
+    return owner
+
+
+def _organization(organization_id: int | None) -> Organization | None:
+    if organization_id is None:
+        return None
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise InvalidInput(
+            f"There is no organization with id {organization_id}.", fields={"organization_id": "unknown"}
+        )
+    return organization
+
+
+def _person(person_id: int | None) -> Person | None:
+    if person_id is None:
+        return None
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise InvalidInput(f"There is no person with id {person_id}.", fields={"person_id": "unknown"})
+    return person
+
+
+def deal_qualification(deal: Deal) -> Qualification:
+    return Qualification(
+        decision_maker_confirmed=deal.contacts.filter(
+            role__in=BUYING_AUTHORITY_ROLES, authority_confirmed_at__isnull=False
+        ).exists(),
+        budget_known=deal.budget_amount is not None,
+        timeline_known=deal.decision_date is not None,
+    )
+
+
+def _record_stage_change(deal: Deal, *, actor: User | None, from_stage: Stage | None, note: str = "") -> None:
+    StageChange.objects.create(
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        to_status=deal.status,
+        changed_by=actor,
+        changed_at=deal.stage_entered_at,
+        note=note[:200],
+    )
+
+
+# --- deals --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    actor: User,
+    title: str,
+    pipeline_id: int | None = None,
+    stage_id: int | None = None,
+    owner_id: int | None = None,
+    organization_id: int | None = None,
+    person_id: int | None = None,
+    value: Any = 0,
+    currency: str | None = None,
+    expected_close_date: dt.date | None = None,
+    probability: int | None = None,
+    source: str = "",
+    budget_amount: Any = None,
+    budget_evidence: str = "",
+    decision_date: dt.date | None = None,
+    urgency: str = "",
+) -> Deal:
+    """A new open deal in the chosen (or the pipeline's first) stage; its gates apply as on a move."""
+    title = title.strip()
+    if not title:
+        raise InvalidInput(
+            "A deal needs a title, e.g. the organization and what it buys.", fields={"title": "required"}
+        )
+    pipeline = _pipeline_for_new_deal(pipeline_id, stage_id)
+    stages = list(pipeline.stages.order_by("position"))
+    if stage_id is None:
+        stage = next(s for s in stages if s.kind == StageKind.OPEN)
+    else:
+        found = next((s for s in stages if s.pk == stage_id), None)
+        if found is None:
+            raise InvalidInput(
+                f"Stage {stage_id} is not a stage of the pipeline '{pipeline.name}'.",
+                fields={"stage_id": "unknown"},
+            )
+        if found.kind != StageKind.OPEN:
+            raise InvalidInput(
+                "A new deal starts in an open stage; create it, then mark it won or lost.",
+                fields={"stage_id": "not an open stage"},
+            )
+        stage = found
+    code = currency_code(currency) if currency else base_currency()
+    amount = _money(value, field="value")
+    assert amount is not None
+    now = timezone.now()
+    deal = Deal(
+        title=title,
+        organization=_organization(organization_id),
+        person=_person(person_id),
+        owner=_assignable_owner(actor, owner_id),
+        pipeline=pipeline,
+        stage=stage,
+        status=DealStatus.OPEN,
+        value=amount,
+        currency=code,
+        base_value=to_base(amount, rate_to_base=_rate_to_base(code)),
+        expected_close_date=expected_close_date,
+        probability=_probability(probability),
+        source=_choice(source, DealSource, "source"),
+        budget_amount=_money(budget_amount, field="budget_amount", allow_none=True),
+        budget_evidence=budget_evidence.strip(),
+        decision_date=decision_date,
+        urgency=_choice(urgency, Urgency, "urgency"),
+        stage_entered_at=now,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    # A new deal has no contacts yet, so only its own fields can satisfy the budget and timeline gates.
+    gates_check(
+        deal_title=title,
+        stages=stages_entered(pipeline_stages=stages, current=None, target=stage),
+        qualification=Qualification(
+            decision_maker_confirmed=False,
+            budget_known=deal.budget_amount is not None,
+            timeline_known=decision_date is not None,
+        ),
+    )
+    deal.save()
+    _record_stage_change(deal, actor=actor, from_stage=None)
+    return deal
+
+
+def _pipeline_for_new_deal(pipeline_id: int | None, stage_id: int | None) -> Pipeline:
+    if pipeline_id is None and stage_id is not None:
+        stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
+        if stage is None:
+            raise InvalidInput(f"There is no stage with id {stage_id}.", fields={"stage_id": "unknown"})
+        return stage.pipeline
+    pipelines = Pipeline.objects.filter(is_active=True)
+    pipeline = (
+        pipelines.filter(pk=pipeline_id).first() if pipeline_id else pipelines.filter(is_default=True).first()
+    )
+    if pipeline is None:
+        raise InvalidInput(
+            f"There is no active pipeline with id {pipeline_id}."
+            if pipeline_id
+            else "There is no default pipeline; run `salespipe init` to create it.",
+            fields={"pipeline_id": "unknown"},
+        )
+    return pipeline
+
+
+_EDITABLE = {
+    "title",
+    "organization_id",
+    "person_id",
+    "owner_id",
+    "value",
+    "currency",
+    "expected_close_date",
+    "probability",
+    "source",
+    "budget_amount",
+    "budget_evidence",
+    "decision_date",
+    "urgency",
+}
+
+
+@transaction.atomic
+def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: Any) -> Deal:
+    """Edit a deal's fields. The edit must name the version it was based on; a stale one is refused."""
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise InvalidInput(
+            f"These deal fields cannot be edited here: {', '.join(sorted(unknown))}. "
+            "Use move, win or lose to change the stage or status."
+        )
+    deal = _deal_for_change(actor, deal_id)
+    _check_version(deal, expected_version)
+    fields: list[str] = []
+    for field, value in changes.items():
+        if field == "title":
+            value = (value or "").strip()
+            if not value:
+                raise InvalidInput("A deal needs a title.", fields={"title": "required"})
+        elif field == "organization_id":
+            _organization(value)
+        elif field == "person_id":
+            _person(value)
+        elif field == "owner_id":
+            if value is None:
+                raise InvalidInput("A deal must have an owner.", fields={"owner_id": "required"})
+            value = _assignable_owner(actor, value).pk
+        elif field == "value":
+            value = _money(value, field="value")
+        elif field == "currency":
+            value = currency_code(value)
+        elif field == "budget_amount":
+            value = _money(value, field="budget_amount", allow_none=True)
+        elif field == "probability":
+            value = _probability(value)
+        elif field == "source":
+            value = _choice(value or "", DealSource, "source")
+        elif field == "urgency":
+            value = _choice(value or "", Urgency, "urgency")
+        elif field == "budget_evidence":
+            value = (value or "").strip()
+        setattr(deal, field, value)
+        fields.append(field)
+    if {"value", "currency"} & set(changes):
+        deal.base_value = to_base(deal.value, rate_to_base=_rate_to_base(deal.currency))
+        fields.append("base_value")
+    _save(deal, fields)
+    return deal
+
+
+@transaction.atomic
+def deal_move(
+    *, actor: User, deal_id: int, stage_id: int, expected_version: int | None = None, lost_reason: str = ""
+) -> Deal:
+    """Move a deal to a stage. Entering a won stage wins it, a lost stage loses it (a reason is
+    required), an open stage from won or lost reopens it. Gates of the stages entered must pass."""
+    deal = _deal_for_change(actor, deal_id)
+    _check_version(deal, expected_version)
+    target = Stage.objects.filter(pk=stage_id, pipeline__is_active=True).first()
+    if target is None:
+        raise InvalidInput(f"There is no active stage with id {stage_id}.", fields={"stage_id": "unknown"})
+    if target.pk == deal.stage_id:
+        return deal
+    if target.kind == StageKind.WON:
+        return _close(deal, actor=actor, stage=target, status=DealStatus.WON)
+    if target.kind == StageKind.LOST:
+        return _close(deal, actor=actor, stage=target, status=DealStatus.LOST, lost_reason=lost_reason)
+    same_pipeline = target.pipeline_id == deal.pipeline_id and deal.status == DealStatus.OPEN
+    gates_check(
+        deal_title=deal.title,
+        stages=stages_entered(
+            pipeline_stages=list(target.pipeline.stages.order_by("position")),
+            current=deal.stage if same_pipeline else None,
+            target=target,
+        ),
+        qualification=deal_qualification(deal),
+    )
+    from_stage = deal.stage
+    deal.stage, deal.pipeline_id = target, target.pipeline_id
+    deal.status = DealStatus.OPEN
+    deal.won_at = deal.lost_at = None
+    deal.lost_reason = ""
+    deal.stage_entered_at = timezone.now()
+    _save(deal, ["stage", "pipeline", "status", "won_at", "lost_at", "lost_reason", "stage_entered_at"])
+    _record_stage_change(deal, actor=actor, from_stage=from_stage)
+    return deal
+
+
+def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: str = "") -> Deal:
+    if deal.status == status:
+        raise RuleBroken(f"'{deal.title}' is already {status}.", code=f"already_{status}")
+    lost_reason = lost_reason.strip()
+    if status == DealStatus.LOST and not lost_reason:
+        raise RuleBroken(
+            f"Say why '{deal.title}' was lost (e.g. price, competitor, no budget): the reason is required "
+            "so the team can learn from it.",
+            code="lost_reason_required",
+            fields={"lost_reason": "required"},
+        )
+    now = timezone.now()
+    from_stage = deal.stage
+    deal.stage, deal.pipeline_id, deal.status = stage, stage.pipeline_id, status
+    deal.won_at = now if status == DealStatus.WON else None
+    deal.lost_at = now if status == DealStatus.LOST else None
+    deal.lost_reason = lost_reason if status == DealStatus.LOST else ""
+    deal.stage_entered_at = now
+    _save(deal, ["stage", "pipeline", "status", "won_at", "lost_at", "lost_reason", "stage_entered_at"])
+    _record_stage_change(deal, actor=actor, from_stage=from_stage, note=deal.lost_reason)
+    return deal
+
+
+def _closing_stage(deal: Deal, kind: str) -> Stage:
+    stage = deal.pipeline.stages.filter(kind=kind).first()
+    if stage is None:
+        raise RuleBroken(
+            f"The pipeline '{deal.pipeline.name}' has no {kind} stage; an administrator must add one."
+        )
+    return stage
+
+
+@transaction.atomic
+def deal_win(*, actor: User, deal_id: int, expected_version: int | None = None) -> Deal:
+    deal = _deal_for_change(actor, deal_id)
+    _check_version(deal, expected_version)
+    return _close(deal, actor=actor, stage=_closing_stage(deal, StageKind.WON), status=DealStatus.WON)
+
+
+@transaction.atomic
+def deal_lose(*, actor: User, deal_id: int, lost_reason: str, expected_version: int | None = None) -> Deal:
+    deal = _deal_for_change(actor, deal_id)
+    _check_version(deal, expected_version)
+    return _close(
+        deal,
+        actor=actor,
+        stage=_closing_stage(deal, StageKind.LOST),
+        status=DealStatus.LOST,
+        lost_reason=lost_reason,
+    )
+
+
+@transaction.atomic
+def deal_delete(*, actor: User, deal_id: int, expected_version: int | None = None) -> None:
+    deal = _deal_for_change(actor, deal_id)
+    _check_version(deal, expected_version)
+    deal.delete()
+
+
+# --- contacts and buying authority --------------------------------------------------------------------
+
+
+def _contact_for_change(actor: User, deal_contact_id: int) -> DealContact:
+    contact = (
+        DealContact.objects.select_for_update(of=("self",))
+        .select_related("deal", "person")
+        .filter(owner_scope(actor, owner_field="deal__owner"), pk=deal_contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound(f"There is no deal contact with id {deal_contact_id}, or you may not see it.")
+    return contact
+
+
+@transaction.atomic
+def deal_contact_add(*, actor: User, deal_id: int, person_id: int, role: str) -> DealContact:
+    deal = _deal_for_change(actor, deal_id)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise InvalidInput(f"There is no person with id {person_id}.", fields={"person_id": "unknown"})
+    _choice(role, ContactRole, "role")
+    if not role:
+        raise InvalidInput(
+            f"Give the contact a role: {', '.join(ContactRole.values)}.", fields={"role": "required"}
+        )
+    try:
+        with transaction.atomic():
+            return DealContact.objects.create(deal=deal, person=person, role=role)
+    except IntegrityError:
+        raise InvalidInput(
+            f"{person} is already on '{deal.title}' as {ContactRole(role).label.lower()}.",
+            fields={"role": "duplicate"},
+        ) from None
+
+
+@transaction.atomic
+def deal_contact_update(*, actor: User, deal_contact_id: int, role: str) -> DealContact:
+    contact = _contact_for_change(actor, deal_contact_id)
+    _choice(role, ContactRole, "role")
+    if role != contact.role and contact.authority_confirmed_at and role not in BUYING_AUTHORITY_ROLES:
+        # Confirmed authority belongs to the buying roles; demoting the role drops the confirmation.
+        contact.authority_confirmed_at = None
+        contact.authority_confirmed_by = None
+        contact.authority_confirmed_how = ""
+    contact.role = role
+    try:
+        with transaction.atomic():
+            contact.save(
+                update_fields=[
+                    "role",
+                    "authority_confirmed_at",
+                    "authority_confirmed_by",
+                    "authority_confirmed_how",
+                ]
+            )
+    except IntegrityError:
+        raise InvalidInput(
+            f"{contact.person} already has that role on this deal.", fields={"role": "duplicate"}
+        ) from None
+    return contact
+
+
+@transaction.atomic
+def deal_contact_remove(*, actor: User, deal_contact_id: int) -> None:
+    _contact_for_change(actor, deal_contact_id).delete()
+
+
+@transaction.atomic
+def contact_confirm_authority(
+    *, actor: User, deal_contact_id: int, how: str, note: str = "", confirmed_at: dt.datetime | None = None
+) -> DealContact:
+    """Record that this person's buying authority was confirmed: by the actor, when and how."""
+    contact = _contact_for_change(actor, deal_contact_id)
+    if contact.role not in BUYING_AUTHORITY_ROLES:
+        raise RuleBroken(
+            f"{contact.person} is on the deal as {contact.get_role_display().lower()}; only a decision "
+            "maker or an economic buyer has buying authority to confirm. Change their role first if "
+            "they do decide.",
+            code="not_a_buying_role",
+        )
+    if how not in AuthorityConfirmation.values:
+        raise InvalidInput(
+            f"Say how the authority was confirmed: one of {', '.join(AuthorityConfirmation.values)}.",
+            fields={"how": "unknown or missing"},
+        )
+    now = timezone.now()
+    if confirmed_at is not None and (timezone.is_naive(confirmed_at) or confirmed_at > now):
+        raise InvalidInput(
+            "The confirmation time must be a past time with a time zone.", fields={"confirmed_at": "invalid"}
+        )
+    contact.authority_confirmed_at = confirmed_at or now
+    contact.authority_confirmed_by = actor
+    contact.authority_confirmed_how = how
+    contact.authority_note = note.strip()
+    contact.save(
+        update_fields=[
+            "authority_confirmed_at",
+            "authority_confirmed_by",
+            "authority_confirmed_how",
+            "authority_note",
+        ]
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_withdraw_authority(*, actor: User, deal_contact_id: int) -> DealContact:
+    """Take back a confirmation that turned out wrong; the deal stays where it is."""
+    contact = _contact_for_change(actor, deal_contact_id)
+    contact.authority_confirmed_at = None
+    contact.authority_confirmed_by = None
+    contact.authority_confirmed_how = ""
+    contact.save(
+        update_fields=["authority_confirmed_at", "authority_confirmed_by", "authority_confirmed_how"]
+    )
+    return contact
+
+
+# --- derived marks kept for the board -----------------------------------------------------------------
+
+
+def deal_refresh_activity_marks(deal_id: int) -> None:
+    """Recompute the deal's last completed and next planned activity times (no version bump: they are
+    derived, and an activity done elsewhere must not turn an open edit form stale)."""
+    from salespipe.activities.models import Activity
+
+    activities = Activity.objects.filter(deal_id=OuterRef("pk"))
+    Deal.objects.filter(pk=deal_id).update(
+        last_activity_at=Subquery(
+            activities.filter(done_at__isnull=False)
+            .values("deal_id")
+            .annotate(last=Max("done_at"))
+            .values("last")
+        ),
+        next_activity_at=Subquery(
+            activities.filter(done_at__isnull=True, cancelled_at__isnull=True, due_at__isnull=False)
+            .values("deal_id")
+            .annotate(next=Min("due_at"))
+            .values("next")
+        ),
+    )
+
+
+# --- exchange rates -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exchange_rate_set(*, actor: User, currency: str, rate_to_base: Any) -> ExchangeRate:
+    """Set a rate and re-value the open deals in that currency (closed deals keep their booked value)."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an administrator can set exchange rates.")
+    code = currency_code(currency)
+    if code == base_currency():
+        raise InvalidInput(f"{code} is the base currency; its rate is always 1.")
+    try:
+        rate = Decimal(str(rate_to_base))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(
+            "The rate must be a positive number.", fields={"rate_to_base": "not a number"}
+        ) from None
+    if not rate.is_finite() or rate <= 0:
+        raise InvalidInput("The rate must be a positive number.", fields={"rate_to_base": "not positive"})
+    exchange_rate, _ = ExchangeRate.objects.update_or_create(currency=code, defaults={"rate_to_base": rate})
+    Deal.objects.filter(currency=code, status=DealStatus.OPEN).update(
+        base_value=Round(F("value") * Value(rate, output_field=DecimalField()), 2)
+    )
+    return exchange_rate
