@@ -1,0 +1,354 @@
+"""The `salespipe` command: run the server, set up a database, load demo data, manage tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+ADMIN_PASSWORD_FILE = "admin-password"  # noqa: S105 - a file name
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salespipe.settings")
+    import django
+
+    django.setup()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the product's errors into a one-line message on stderr and the error's exit code."""
+    from salespipe.core.errors import SalespipeError
+
+    try:
+        yield
+    except SalespipeError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        for field, problem in error.fields.items():
+            click.echo(f"  {field}: {problem}", err=True)
+        sys.exit(error.exit_code)
+
+
+def _require_database() -> None:
+    """Commands that read or write data need a migrated database: say so instead of a traceback."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    from salespipe.core.errors import SalespipeError
+
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise SalespipeError("The database is not set up or not up to date: run `salespipe init` first.")
+
+
+def _home() -> Path:
+    from django.conf import settings
+
+    return Path(settings.SALESPIPE_HOME)
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    from salespipe.deals.pipelines import pipeline_ensure_default
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    pipeline_ensure_default()
+
+
+def _remember_admin_password(password: str) -> Path:
+    path = _home() / ADMIN_PASSWORD_FILE
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return path
+
+
+def _remembered_admin_password() -> str | None:
+    path = _home() / ADMIN_PASSWORD_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="salespipe")
+def main() -> None:
+    """Salespipe: the sales pipeline manager.
+
+    \b
+    Quick start:
+      salespipe init --demo        create the database, an admin and demo data
+      salespipe serve              run the app on http://127.0.0.1:8000
+
+    Settings come from environment variables: SALESPIPE_HOME (data directory), DATABASE_URL,
+    SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, BASE_CURRENCY. See docs/settings.md.
+    """
+
+
+@main.command(short_help="Set up the database and the first admin (idempotent).")
+@click.option("--admin-username", default="admin", show_default=True, envvar="SALESPIPE_ADMIN_USERNAME")
+@click.option("--admin-email", default="", envvar="SALESPIPE_ADMIN_EMAIL")
+@click.option(
+    "--admin-password",
+    default=None,
+    envvar="SALESPIPE_ADMIN_PASSWORD",
+    help="Default: generated, printed and kept in $SALESPIPE_HOME/admin-password.",
+)
+@click.option("--demo", is_flag=True, help="Also load demo data if the database has no deals yet.")
+@click.option("--demo-reps", default=12, show_default=True, type=click.IntRange(min=1))
+@click.option("--demo-deals", default=3000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
+def init(
+    admin_username: str,
+    admin_email: str,
+    admin_password: str | None,
+    demo: bool,
+    demo_reps: int,
+    demo_deals: int,
+    seed: int,
+) -> None:
+    """Create or upgrade the database, the default pipeline and the first admin. Safe to run again."""
+    _django()
+    with _errors():
+        from salespipe.deals.models import Deal
+        from salespipe.people.services import admin_ensure
+
+        _migrate()
+        generated = None
+        if admin_password is None and not _user_exists(admin_username):
+            generated = admin_password = secrets.token_urlsafe(12)
+        admin, created = admin_ensure(username=admin_username, password=admin_password, email=admin_email)
+        if generated:
+            _remember_admin_password(generated)
+        click.echo(f"Database ready at {_database_label()}.")
+        if created:
+            click.echo(f"Created the administrator '{admin.username}'.")
+        if demo:
+            if Deal.objects.exists():
+                click.echo("Demo data: skipped, the database has deals already.")
+            else:
+                summary = _run_demo(reps=demo_reps, deals=demo_deals, seed=seed, quiet=True)
+                click.echo(
+                    f"Demo data: {summary.reps} reps in {summary.teams} teams, {summary.deals} deals, "
+                    f"{summary.activities} activities (demo users' password: demo)."
+                )
+        _echo_login(admin.username)
+
+
+def _user_exists(username: str) -> bool:
+    from salespipe.people.models import User
+
+    return User.objects.filter(username=username).exists()
+
+
+def _database_label() -> str:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return str(settings["NAME"])
+    return f"{connection.vendor}://{settings.get('HOST') or 'localhost'}/{settings['NAME']}"
+
+
+def _echo_login(username: str) -> None:
+    password = _remembered_admin_password()
+    if password:
+        click.echo(f"Admin login: {username} / {password}")
+    else:
+        click.echo(f"Admin login: {username} (with the password you set)")
+
+
+def _run_demo(*, reps: int, deals: int, seed: int, quiet: bool) -> Any:
+    from salespipe.demo.generator import demo_generate
+
+    progress = None if quiet else (lambda message: click.echo(message, err=True))
+    return demo_generate(reps=reps, deals=deals, seed=seed, progress=progress)
+
+
+@main.command(short_help="Load realistic demo data into an empty database.")
+@click.option(
+    "--reps", default=12, show_default=True, type=click.IntRange(min=1), help="Sales reps to create."
+)
+@click.option("--deals", default=3000, show_default=True, type=click.IntRange(min=0), help="Deals to create.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def demo(reps: int, deals: int, seed: int, as_json: bool) -> None:
+    """Fill an empty database with realistic demo data (teams, deals, two years of history).
+
+    \b
+    Also the benchmark data source, e.g.:
+      SALESPIPE_HOME=/tmp/big salespipe demo --reps 200 --deals 1000000
+    """
+    _django()
+    with _errors():
+        _migrate()
+        summary = _run_demo(reps=reps, deals=deals, seed=seed, quiet=as_json)
+        if as_json:
+            click.echo(json.dumps(summary.__dict__, indent=2))
+        else:
+            click.echo(
+                f"Created {summary.teams} teams, {summary.managers} managers, {summary.reps} reps, "
+                f"{summary.organizations} organizations, {summary.people} people, {summary.deals} deals, "
+                f"{summary.stage_changes} stage changes, {summary.activities} activities "
+                f"in {summary.seconds:.1f} s. Demo users' password: demo"
+            )
+
+
+@main.command(short_help="Run the app on a production server (gunicorn).")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="SALESPIPE_HOST")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="SALESPIPE_PORT"
+)
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(min=1), envvar="SALESPIPE_WORKERS"
+)
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(min=1), envvar="SALESPIPE_THREADS"
+)
+@click.option("--no-migrate", is_flag=True, help="Skip the database migration at start.")
+def serve(host: str, port: int, workers: int, threads: int, no_migrate: bool) -> None:
+    """Run Salespipe on a production WSGI server (gunicorn), migrating the database first."""
+    _django()
+    with _errors():
+        from django.db import connections
+
+        if not no_migrate:
+            _migrate()
+        admin = _first_admin()
+        # Forked workers must not share the master's database connection.
+        connections.close_all()
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(f"Salespipe is running at http://{shown_host}:{port}/  (API docs: /api/v1/docs)")
+    if admin:
+        _echo_login(admin)
+    click.echo("Press Ctrl+C to stop.")
+    _gunicorn(host=host, port=port, workers=workers, threads=threads)
+
+
+def _first_admin() -> str | None:
+    from salespipe.people.models import Role, User
+
+    return (
+        User.objects.filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("username", flat=True)
+        .first()
+    )
+
+
+def _gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from salespipe.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("graceful_timeout", 10)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+
+
+@main.group(short_help="Create, list and revoke API tokens.")
+def token() -> None:
+    """Personal access tokens for the REST API (Authorization: Bearer ...)."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True, help="Username of the token's owner.")
+@click.option("--name", default="cli", show_default=True, help="Where the token is used.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None, help="Default: never expires.")
+@click.option("--json", "as_json", is_flag=True, help="Print the token and its id as JSON.")
+def token_create_command(username: str, name: str, expires_in_days: int | None, as_json: bool) -> None:
+    """Create a token; it is printed once and stored only as a hash."""
+    _django()
+    with _errors():
+        from salespipe.people.tokens import token_create
+
+        api_token, raw = token_create(user=_user(username), name=name, expires_in_days=expires_in_days)
+        if as_json:
+            click.echo(json.dumps({"id": api_token.pk, "name": api_token.name, "token": raw}))
+        else:
+            click.echo(raw)
+            click.echo(f"Token {api_token.pk} for {username}: shown once, keep it safe.", err=True)
+
+
+@token.command("list")
+@click.option("--user", "username", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def token_list_command(username: str, as_json: bool) -> None:
+    """List a user's tokens (never their secret)."""
+    _django()
+    with _errors():
+        rows = [
+            {
+                "id": t.pk,
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": t.created_at.isoformat(),
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+                "revoked": t.revoked_at is not None,
+            }
+            for t in _user(username).api_tokens.all()
+        ]
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+        for row in [] if as_json else rows:
+            state = "revoked" if row["revoked"] else "active"
+            click.echo(f"{row['id']:>5}  {row['prefix']}…  {state:8} {row['name']}")
+
+
+@token.command("revoke")
+@click.option("--user", "username", required=True)
+@click.argument("token_id", type=int)
+def token_revoke_command(username: str, token_id: int) -> None:
+    """Revoke a token at once."""
+    _django()
+    with _errors():
+        from salespipe.people.tokens import token_revoke
+
+        token_revoke(user=_user(username), token_id=token_id)
+        click.echo(f"Token {token_id} revoked.")
+
+
+def _user(username: str) -> Any:
+    from salespipe.core.errors import NotFound
+    from salespipe.people.models import User
+
+    _require_database()
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"There is no active user '{username}'. List users with `salespipe manage shell`.")
+    return user
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command, e.g. `salespipe manage createsuperuser`."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salespipe.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["salespipe manage", *args])
+
+
+if __name__ == "__main__":
+    main()
