@@ -1,8 +1,8 @@
 """Shared fixtures: the default pipeline and a small sales organization with every role.
 
-    admin_user
-    manager ── team ── rep, teammate
-    other_manager ── other_team ── outsider
+admin_user
+manager ── team ── rep, teammate
+other_manager ── other_team ── outsider
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@ tests exercise the same path a user does."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import factory
 
 from salespipe.core.text import fold
@@ -50,4 +48,3 @@ class PersonFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@prospect.test")
     organization = factory.SubFactory(OrganizationFactory)
     search_name = factory.LazyAttribute(lambda person: fold(f"{person.first_name} {person.last_name}"))
-

@@ -8,7 +8,14 @@ def test_default_pipeline_walks_the_seeds_process_and_gates_the_appointment(pipe
     stages = list(pipeline.stages.order_by("position"))
 
     assert [s.name for s in stages] == [
-        "Lead", "Contacted", "Qualified", "Appointment", "Demo/Trial", "Proposal", "Won", "Lost",
+        "Lead",
+        "Contacted",
+        "Qualified",
+        "Appointment",
+        "Demo/Trial",
+        "Proposal",
+        "Won",
+        "Lost",
     ]
     assert [s.kind for s in stages][-2:] == [StageKind.WON, StageKind.LOST]
     assert [s.name for s in stages if s.requires_decision_maker] == ["Appointment"]

@@ -90,7 +90,10 @@ def test_token_create_prints_a_token_that_authenticates_its_user(rep: User) -> N
 @pytest.mark.django_db
 def test_token_revoke_stops_the_token_working(rep: User) -> None:
     created = CliRunner().invoke(main, ["token", "create", "--user", "rep", "--json"])
-    token_id, raw = created.stdout.split('"id": ')[1].split(",")[0], created.stdout.split('"token": "')[1][:-3]
+    token_id, raw = (
+        created.stdout.split('"id": ')[1].split(",")[0],
+        created.stdout.split('"token": "')[1][:-3],
+    )
 
     result = CliRunner().invoke(main, ["token", "revoke", "--user", "rep", token_id])
 
