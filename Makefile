@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 \
 	&& { echo $$p; break; }; done)
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
-VENV := .venv
+VENV ?= .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
