@@ -43,9 +43,11 @@ def table_spec(model: type[models.Model], field_names: Sequence[str]) -> TableSp
             f"The demo generator does not fill {sorted(missing)} of {meta.label}; "
             "teach salespipe.demo.generator about the new fields."
         )
-    columns = tuple(field.column for field in fields if isinstance(field, models.Field))
+    columns = tuple(field.column for field in fields if isinstance(field, models.Field) and field.column)
     if len(columns) != len(fields):
-        raise RuntimeError(f"{meta.label}: only concrete fields can be written, not relations of other models.")
+        raise RuntimeError(
+            f"{meta.label}: only concrete fields can be written, not relations of other models."
+        )
     return TableSpec(model=model, table=meta.db_table, columns=columns)
 
 
@@ -110,8 +112,11 @@ def next_id(connection: BaseDatabaseWrapper, model: type[models.Model]) -> int:
     """The first free primary key above every existing row of `model`."""
     meta = model._meta
     quote = connection.ops.quote_name
+    pk_column = meta.pk.column if meta.pk else None
+    if not pk_column:
+        raise RuntimeError(f"{meta.label} has no primary key column.")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX({quote(meta.pk.column)}) FROM {quote(meta.db_table)}")  # noqa: S608
+        cursor.execute(f"SELECT MAX({quote(pk_column)}) FROM {quote(meta.db_table)}")  # noqa: S608
         row = cursor.fetchone()
     return int(row[0] or 0) + 1 if row else 1
 
@@ -138,7 +143,9 @@ class Clock:
         self.first_day = first_day
         self.days = days
         suffix = "+00" if vendor == "postgresql" else ""
-        self.day_texts: list[str] = [(first_day + dt.timedelta(days=offset)).isoformat() for offset in range(days)]
+        self.day_texts: list[str] = [
+            (first_day + dt.timedelta(days=offset)).isoformat() for offset in range(days)
+        ]
         self.minute_texts: list[str] = [
             f" {minute // 60:02d}:{minute % 60:02d}:00{suffix}" for minute in range(24 * 60)
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from salespipe.core.errors import NotFound
-from salespipe.people.models import Role, Team, User
+from salespipe.people.models import ApiToken, Role, Team, User
 
 
 def owner_scope(actor: User, *, owner_field: str = "owner") -> Q:
@@ -67,3 +67,8 @@ def visible_user_ids(actor: User) -> Q:
 
 def not_visible(what: str, ident: object) -> NotFound:
     return NotFound(f"There is no {what} with id {ident}, or you may not see it.")
+
+
+def token_list(*, actor: User) -> QuerySet[ApiToken]:
+    """The actor's own personal access tokens, revoked ones included (nobody sees another's)."""
+    return ApiToken.objects.filter(user=actor).order_by("-id")

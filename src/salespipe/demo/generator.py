@@ -1,0 +1,1233 @@
+"""Deterministic, realistic demo data: a sales team, its directory and two years of deals.
+
+The same generator feeds `salespipe demo`, `salespipe init --demo` and the large-data benchmarks, so it
+has to write a million deals (and their five million activities) in minutes. Rows are therefore made as
+plain tuples in chunks and written by `salespipe.demo.bulk` straight through the database driver, with
+primary keys assigned here. Everything random comes from `random.Random` instances seeded from `seed`
+(one per chunk), so the same seed and `today` always give the same rows.
+
+Timestamps are whole minutes counted from the first day of the clock (UTC midnight); `bulk.Clock`
+turns them into the text the database stores. Day 0 of the clock lies far enough in the past for the
+directory's history, and the clock runs far enough into the future for planned activities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import time
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils import timezone
+
+from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
+from salespipe.core.errors import InvalidInput
+from salespipe.core.models import ExchangeRate
+from salespipe.core.text import fold
+from salespipe.deals.models import (
+    AuthorityConfirmation,
+    ContactRole,
+    Deal,
+    DealContact,
+    DealSource,
+    DealStatus,
+    Stage,
+    StageChange,
+    StageKind,
+    Urgency,
+)
+from salespipe.deals.pipelines import pipeline_ensure_default
+from salespipe.demo import names
+from salespipe.demo.bulk import Clock, Row, RowWriter, next_id, reset_sequences, row_writer, table_spec
+from salespipe.directory.models import Organization, Person
+from salespipe.people.models import Role, Team, User
+
+DAY = 24 * 60
+WINDOW_DAYS = 730  # deals are created over the last two years
+HISTORY_DAYS = 400  # the directory existed before the first demo deal
+FUTURE_DAYS = 400  # planned activities and expected close dates lie ahead
+CHUNK_DEALS = 10_000
+DIRECTORY_BATCH = 20_000
+MAX_ORGANIZATIONS = 100_000  # past this, more companies add rows but nothing to look at
+REPS_PER_TEAM = 10
+
+# Foreign-currency deals are valued with these rates (units of EUR per unit) unless the database
+# already has a rate for the currency, which then wins so the demo agrees with the admin's settings.
+EUR_PER_UNIT = {"EUR": Decimal(1), "USD": Decimal("0.92"), "GBP": Decimal("1.17"), "CHF": Decimal("1.06")}
+
+DEMO_EMAIL_DOMAIN = "salespipe.example"
+
+# Choice values as plain strings: the drivers get exactly what the ORM stores (psycopg would dump an
+# Enum member by its name), and the hot loop avoids enum attribute lookups.
+_CALL = ActivityKind.CALL.value
+_DEMO = ActivityKind.DEMO.value
+_EMAIL = ActivityKind.EMAIL.value
+_GIFT = ActivityKind.GIFT.value
+_INFO_REQUEST = ActivityKind.INFO_REQUEST.value
+_MEETING = ActivityKind.MEETING.value
+_NOTE = ActivityKind.NOTE.value
+_TASK = ActivityKind.TASK.value
+_TRIAL = ActivityKind.TRIAL.value
+_OUTCOME_CANCELLED_BY_PROSPECT = ActivityOutcome.CANCELLED_BY_PROSPECT.value
+_OUTCOME_CONNECTED = ActivityOutcome.CONNECTED.value
+_OUTCOME_DONE = ActivityOutcome.DONE.value
+_OUTCOME_HELD = ActivityOutcome.HELD.value
+_OUTCOME_LEFT_MESSAGE = ActivityOutcome.LEFT_MESSAGE.value
+_OUTCOME_NO_ANSWER = ActivityOutcome.NO_ANSWER.value
+_OUTCOME_NO_SHOW = ActivityOutcome.NO_SHOW.value
+_OUTCOME_RESCHEDULED = ActivityOutcome.RESCHEDULED.value
+_CONFIRMED_ASKED_DIRECTLY = AuthorityConfirmation.ASKED_DIRECTLY.value
+_CONFIRMED_EMAIL = AuthorityConfirmation.EMAIL.value
+_CONFIRMED_MEETING = AuthorityConfirmation.MEETING.value
+_CONFIRMED_ORG_CHART = AuthorityConfirmation.ORG_CHART.value
+_CONFIRMED_OTHER = AuthorityConfirmation.OTHER.value
+_CONFIRMED_REFERRAL = AuthorityConfirmation.REFERRAL.value
+_ROLE_CHAMPION = ContactRole.CHAMPION.value
+_ROLE_DECISION_MAKER = ContactRole.DECISION_MAKER.value
+_ROLE_ECONOMIC_BUYER = ContactRole.ECONOMIC_BUYER.value
+_ROLE_GATEKEEPER = ContactRole.GATEKEEPER.value
+_ROLE_INFLUENCER = ContactRole.INFLUENCER.value
+_ROLE_USER = ContactRole.USER.value
+_SOURCE_COLD_CALL = DealSource.COLD_CALL.value
+_SOURCE_EVENT = DealSource.EVENT.value
+_SOURCE_EXISTING_CUSTOMER = DealSource.EXISTING_CUSTOMER.value
+_SOURCE_INBOUND = DealSource.INBOUND.value
+_SOURCE_OTHER = DealSource.OTHER.value
+_SOURCE_PARTNER = DealSource.PARTNER.value
+_SOURCE_REFERRAL = DealSource.REFERRAL.value
+_SOURCE_WEBSITE = DealSource.WEBSITE.value
+_STATUS_LOST = DealStatus.LOST.value
+_STATUS_OPEN = DealStatus.OPEN.value
+_STATUS_WON = DealStatus.WON.value
+_URGENCY_HIGH = Urgency.HIGH.value
+_URGENCY_LOW = Urgency.LOW.value
+_URGENCY_MEDIUM = Urgency.MEDIUM.value
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    teams: int
+    managers: int
+    reps: int
+    organizations: int
+    people: int
+    deals: int
+    stage_changes: int
+    activities: int
+    deal_contacts: int
+    seconds: float
+
+
+def demo_generate(
+    *,
+    reps: int = 12,
+    deals: int = 3000,
+    seed: int = 1,
+    today: dt.date | None = None,
+    password: str = "demo",  # noqa: S107 - the documented demo sign-in
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Fill an empty database with a sales team and `deals` deals with history, contacts and activities.
+
+    Every demo user (managers and reps) can sign in with `password`. Deals span the two years up to
+    `today` (default: today in the configured time zone); planned activities lie in the coming days.
+    """
+    started = time.perf_counter()
+    if reps < 1:
+        raise InvalidInput(
+            "The demo needs at least one sales rep; pass --reps 1 or more.", fields={"reps": "min 1"}
+        )
+    if deals < 0:
+        raise InvalidInput(
+            "The number of demo deals cannot be negative; pass --deals 0 or more.", fields={"deals": "min 0"}
+        )
+    if Deal.objects.exists():
+        raise InvalidInput(
+            "Demo data goes into an empty database, and this one has deals already. Point "
+            "SALESPIPE_HOME (SQLite) or DATABASE_URL (PostgreSQL) at a fresh database, run "
+            "`salespipe init`, then try again.",
+            code="database_not_empty",
+        )
+    report = progress or (lambda message: None)
+    today = today or timezone.localdate()
+    clock = Clock(
+        first_day=today - dt.timedelta(days=WINDOW_DAYS + HISTORY_DAYS),
+        days=WINDOW_DAYS + HISTORY_DAYS + FUTURE_DAYS,
+        vendor=connection.vendor,
+    )
+    writer = row_writer(connection)
+    stages = list(pipeline_ensure_default().stages.order_by("position"))
+    pipeline = _PipelineShape.of(stages)
+    currencies = _ensure_exchange_rates(writer, clock)
+
+    team = _write_sales_team(writer, clock, reps=reps, seed=seed, password=password)
+    report(f"sales team: {len(team.team_ids)} teams, {len(team.manager_ids)} managers, {len(team.reps)} reps")
+    organizations = 0 if deals == 0 else min(MAX_ORGANIZATIONS, max(deals // 4, reps, 1))
+    directory = _write_directory(writer, clock, team, organizations=organizations, seed=seed, report=report)
+
+    factory = _DealFactory(
+        clock=clock, team=team, directory=directory, pipeline=pipeline, currencies=currencies, seed=seed
+    )
+    counts = {"deals": 0, "stage_changes": 0, "deal_contacts": 0, "activities": 0}
+    ids = factory.first_ids()
+    for chunk_start in range(0, deals, CHUNK_DEALS):
+        chunk = factory.chunk(
+            first_index=chunk_start, count=min(CHUNK_DEALS, deals - chunk_start), total=deals, ids=ids
+        )
+        with transaction.atomic():
+            counts["deals"] += writer.write(factory.deal_spec, chunk.deals)
+            counts["stage_changes"] += writer.write(factory.stage_change_spec, chunk.stage_changes)
+            counts["deal_contacts"] += writer.write(factory.contact_spec, chunk.contacts)
+            counts["activities"] += writer.write(factory.activity_spec, chunk.activities)
+        ids = chunk.next_ids
+        report(f"deals {counts['deals']}/{deals}")
+
+    reset_sequences(connection, [Team, User, Organization, Person, Deal, StageChange, DealContact, Activity])
+    return DemoSummary(
+        teams=len(team.team_ids),
+        managers=len(team.manager_ids),
+        reps=len(team.reps),
+        organizations=directory.organizations,
+        people=directory.people,
+        deals=counts["deals"],
+        stage_changes=counts["stage_changes"],
+        activities=counts["activities"],
+        deal_contacts=counts["deal_contacts"],
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+# --- Pipeline -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PipelineShape:
+    pipeline_id: int
+    open_stage_ids: tuple[int, ...]
+    won_stage_id: int
+    lost_stage_id: int
+    # Index (among open stages) of the first stage that needs a confirmed decision maker. Deals that
+    # reach it, or are won, get one confirmed before they enter it, as the stage gates demand.
+    gate: int
+
+    @classmethod
+    def of(cls, stages: Sequence[Stage]) -> _PipelineShape:
+        open_stages = [stage for stage in stages if stage.kind == StageKind.OPEN]
+        won = [stage for stage in stages if stage.kind == StageKind.WON]
+        lost = [stage for stage in stages if stage.kind == StageKind.LOST]
+        if not open_stages or len(won) != 1 or len(lost) != 1:
+            raise InvalidInput("The default pipeline needs open stages and one won and one lost stage.")
+        gated = [index for index, stage in enumerate(open_stages) if stage.requires_decision_maker]
+        return cls(
+            pipeline_id=open_stages[0].pipeline_id,
+            open_stage_ids=tuple(stage.pk for stage in open_stages),
+            won_stage_id=won[0].pk,
+            lost_stage_id=lost[0].pk,
+            gate=gated[0] if gated else len(open_stages) // 2,
+        )
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One way through the open stages: the stages in order, a note per move, where the gate is passed."""
+
+    stages: tuple[int, ...]
+    notes: tuple[str, ...]
+    gate_position: int  # index into `stages` of the first stage at or past the gate, -1 if never
+
+
+_BACK_MOVE_NOTES = (
+    "Moved back: the prospect wants another demo",
+    "Moved back: a new stakeholder joined",
+    "Moved back: requirements changed",
+)
+_PATH_VARIANTS = 64
+
+
+def _path_variants(top: int, gate: int, rng: random.Random) -> tuple[_Path, ...]:
+    """Ways to walk from the first open stage up to `top`: mostly forward, sometimes skipping a stage,
+    now and then one step back and forward again. Drawing from a small table keeps per-deal work low."""
+    variants = []
+    for _ in range(_PATH_VARIANTS):
+        walked = [0]
+        for stage in range(1, top + 1):
+            # The gate stage is kept so that every gated deal has its appointment in the history.
+            if stage not in (top, gate) and rng.random() < 0.12:
+                continue
+            walked.append(stage)
+        notes = [""] * len(walked)
+        if len(walked) >= 3 and rng.random() < 0.08:
+            back_from = rng.randrange(2, len(walked))
+            walked = [*walked[: back_from + 1], walked[back_from - 1], *walked[back_from:]]
+            notes = [""] * len(walked)
+            notes[back_from + 1] = rng.choice(_BACK_MOVE_NOTES)
+        gate_position = next((index for index, stage in enumerate(walked) if stage >= gate), -1)
+        variants.append(_Path(tuple(walked), tuple(notes), gate_position))
+    return tuple(variants)
+
+
+# --- Exchange rates -------------------------------------------------------------------------------
+
+
+def _ensure_exchange_rates(writer: RowWriter, clock: Clock) -> list[tuple[str, int]]:
+    """The deal currencies with their rate to the base currency in units of 1e-8 (integer maths later).
+
+    The base currency comes first; two foreign currencies follow when a rate is known for them.
+    """
+    base = str(settings.BASE_CURRENCY)
+    existing = dict(ExchangeRate.objects.values_list("currency", "rate_to_base"))
+    foreign = [code for code in ("USD", "GBP", "EUR") if code != base][:2]
+    missing: list[Row] = []
+    currencies = [(base, 10**8)]
+    for code in foreign:
+        rate = existing.get(code)
+        if rate is None:
+            if base not in EUR_PER_UNIT:
+                continue
+            rate = (EUR_PER_UNIT[code] / EUR_PER_UNIT[base]).quantize(Decimal("0.00000001"))
+            missing.append((code, str(rate), clock.stamp((WINDOW_DAYS + HISTORY_DAYS) * DAY)))
+        currencies.append((code, int(rate * 10**8)))
+    with transaction.atomic():
+        writer.write(table_spec(ExchangeRate, ("currency", "rate_to_base", "updated_at")), missing)
+    return currencies
+
+
+# --- Sales team -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rep:
+    user_id: int
+    locale: str
+    utc_offsets: list[int]  # minutes east of UTC, per clock day, in the rep's time zone
+    workday_start: int  # local minute of the day
+    workday_length: int  # minutes
+    win_rate: float
+    open_stage_wheel: tuple[int, ...]  # where this rep's open deals sit, drawn by index
+    lost_stage_wheel: tuple[int, ...]  # where this rep loses deals; a weak stage shows up here
+
+
+@dataclass(frozen=True)
+class _SalesTeam:
+    team_ids: list[int]
+    manager_ids: list[int]
+    reps: list[_Rep]
+
+
+_WORKDAYS = ((8 * 60, 8 * 60), (8 * 60 + 30, 8 * 60 + 30), (9 * 60, 8 * 60), (9 * 60 + 30, 8 * 60 + 30))
+
+
+def _minutes_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}:00"
+
+
+def _utc_offsets(zone_name: str, clock: Clock) -> list[int]:
+    zone = zoneinfo.ZoneInfo(zone_name)
+    offsets = []
+    for day in range(clock.days):
+        noon = dt.datetime.combine(clock.first_day + dt.timedelta(days=day), dt.time(12), tzinfo=zone)
+        offset = noon.utcoffset()
+        offsets.append(int(offset.total_seconds()) // 60 if offset else 0)
+    return offsets
+
+
+def _stage_wheel(weights: Sequence[float], size: int = 200) -> tuple[int, ...]:
+    """A tuple in which each stage index appears in proportion to its weight: one index draws one."""
+    total = sum(weights)
+    wheel: list[int] = []
+    for stage, weight in enumerate(weights):
+        wheel.extend([stage] * max(1, round(size * weight / total)))
+    return tuple(wheel)
+
+
+def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, password: str) -> _SalesTeam:
+    rng = random.Random(f"salespipe-demo:{seed}:team")
+    password_hash = make_password(password)  # once: hashing is deliberately slow
+    taken_usernames = set(User.objects.values_list("username", flat=True))
+    taken_team_names = set(Team.objects.values_list("name", flat=True))
+    team_count = math.ceil(reps / REPS_PER_TEAM)
+    first_team_id = next_id(connection, Team)
+    user_id = next_id(connection, User)
+    window_start = (HISTORY_DAYS) * DAY
+    offsets_by_zone: dict[str, list[int]] = {}
+
+    def unique_username(first_name: str, last_name: str) -> str:
+        stem = names.latin_slug(f"{first_name} {last_name}") or "rep"
+        username, suffix = stem, 1
+        while username in taken_usernames:
+            suffix += 1
+            username = f"{stem}{suffix}"
+        taken_usernames.add(username)
+        return username
+
+    team_ids: list[int] = []
+    team_rows: list[tuple[int, str, int | None, str]] = []
+    user_rows: list[Row] = []
+    manager_ids: list[int] = []
+    sales_reps: list[_Rep] = []
+    stage_count = 6  # wheels are rescaled to the pipeline's open stages by _DealFactory
+    for team_index in range(team_count):
+        city, zone_name, locale = names.SALES_OFFICES[team_index % len(names.SALES_OFFICES)]
+        segment = names.TEAM_SEGMENTS[(team_index // len(names.SALES_OFFICES)) % len(names.TEAM_SEGMENTS)]
+        team_name = f"{city} {segment}"
+        suffix = 1
+        while team_name in taken_team_names:
+            suffix += 1
+            team_name = f"{city} {segment} {suffix}"
+        taken_team_names.add(team_name)
+        team_id = first_team_id + team_index
+        team_ids.append(team_id)
+        joined = window_start - rng.randrange(30, 400) * DAY + 9 * 60
+        team_rows.append((team_id, team_name, None, clock.stamp(joined)))
+
+        members = reps // team_count + (1 if team_index < reps % team_count else 0)
+        for member in range(members + 1):
+            is_manager = member == 0
+            # A virtual team: a quarter of the reps work from another office's time zone.
+            office = names.SALES_OFFICES[team_index % len(names.SALES_OFFICES)]
+            if not is_manager and rng.random() < 0.25:
+                office = rng.choice(names.SALES_OFFICES)
+            _, zone_name, locale = office
+            first_name, last_name = names.person_name(names.LOCALES[locale], rng)
+            username = unique_username(first_name, last_name)
+            starts, length = rng.choice(_WORKDAYS)
+            user_rows.append(
+                (
+                    user_id,
+                    password_hash,
+                    None,
+                    False,
+                    username,
+                    first_name,
+                    last_name,
+                    f"{username}@{DEMO_EMAIL_DOMAIN}",
+                    False,
+                    True,
+                    clock.stamp(joined + rng.randrange(0, 60) * DAY),
+                    Role.MANAGER.value if is_manager else Role.REP.value,
+                    team_id,
+                    zone_name,
+                    _minutes_text(starts),
+                    _minutes_text(starts + length),
+                    "12345",
+                )
+            )
+            if is_manager:
+                manager_ids.append(user_id)
+                team_rows[-1] = (team_id, team_name, user_id, team_rows[-1][3])
+            else:
+                if zone_name not in offsets_by_zone:
+                    offsets_by_zone[zone_name] = _utc_offsets(zone_name, clock)
+                # Reps differ: a few close well, some lose many deals at one particular stage.
+                weak_stage = rng.randrange(stage_count) if rng.random() < 0.5 else -1
+                lost_weights = [
+                    0.8**stage * (2.5 if stage == weak_stage else 1.0) for stage in range(stage_count)
+                ]
+                sales_reps.append(
+                    _Rep(
+                        user_id=user_id,
+                        locale=locale,
+                        utc_offsets=offsets_by_zone[zone_name],
+                        workday_start=starts,
+                        workday_length=length,
+                        win_rate=min(0.6, max(0.2, rng.gauss(0.40, 0.07))),
+                        open_stage_wheel=_stage_wheel([0.78**stage for stage in range(stage_count)]),
+                        lost_stage_wheel=_stage_wheel(lost_weights),
+                    )
+                )
+            user_id += 1
+
+    # Teams first without their managers, the users, then the managers: the rows refer to each other.
+    with transaction.atomic():
+        writer.write(
+            table_spec(Team, ("id", "name", "manager", "created_at")),
+            [(team_id, name, None, created) for team_id, name, _, created in team_rows],
+        )
+        writer.write(
+            table_spec(
+                User,
+                (
+                    "id",
+                    "password",
+                    "last_login",
+                    "is_superuser",
+                    "username",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "is_staff",
+                    "is_active",
+                    "date_joined",
+                    "role",
+                    "team",
+                    "time_zone",
+                    "workday_starts_at",
+                    "workday_ends_at",
+                    "working_weekdays",
+                ),
+            ),
+            user_rows,
+        )
+        for team_id, _, manager_id, _ in team_rows:
+            Team.objects.filter(pk=team_id).update(manager_id=manager_id)
+    return _SalesTeam(team_ids=team_ids, manager_ids=manager_ids, reps=sales_reps)
+
+
+# --- Directory ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Directory:
+    organizations: int
+    people: int
+    organization_ids: list[int]
+    organization_names: list[str]
+    first_person_ids: list[int]  # an organization's people have consecutive ids from here
+    person_counts: list[int]
+    # A rep's accounts are organizations rep_index, rep_index + reps, rep_index + 2 * reps, ...
+    accounts_per_rep: list[int]
+
+
+_ORGANIZATION_FIELDS = (
+    "id", "name", "search_name", "website", "phone", "address", "city", "country", "industry",
+    "created_by", "created_at", "updated_at",
+)  # fmt: skip
+_PERSON_FIELDS = (
+    "id", "organization", "first_name", "last_name", "search_name", "email", "phone", "job_title",
+    "created_by", "created_at", "updated_at",
+)  # fmt: skip
+# Greek companies sell to Greek companies first; the rest of the book is international.
+_FOREIGN_LOCALES = ("GR", "GR", "GR", "GB", "DE", "US", "SG", "FR", "ES")
+
+
+def _write_directory(
+    writer: RowWriter,
+    clock: Clock,
+    team: _SalesTeam,
+    *,
+    organizations: int,
+    seed: int,
+    report: Callable[[str], None],
+) -> _Directory:
+    rng = random.Random(f"salespipe-demo:{seed}:directory")
+    organization_spec = table_spec(Organization, _ORGANIZATION_FIELDS)
+    person_spec = table_spec(Person, _PERSON_FIELDS)
+    first_organization_id = next_id(connection, Organization)
+    person_id = next_id(connection, Person)
+    rep_count = len(team.reps)
+    taken_names: set[str] = set(Organization.objects.values_list("name", flat=True))
+    organization_names: list[str] = []
+    first_person_ids: list[int] = []
+    person_counts: list[int] = []
+    people = 0
+    stamp = clock.stamp
+    history_start = HISTORY_DAYS * DAY
+
+    for batch_start in range(0, organizations, DIRECTORY_BATCH):
+        organization_rows: list[Row] = []
+        person_rows: list[Row] = []
+        for index in range(batch_start, min(organizations, batch_start + DIRECTORY_BATCH)):
+            rep = team.reps[index % rep_count]
+            locale = names.LOCALES[rep.locale if rng.random() < 0.7 else rng.choice(_FOREIGN_LOCALES)]
+            name, industry, domain_stem = names.organization_name(locale, rng)
+            city = rng.choice(locale.cities)
+            if name in taken_names:
+                name = f"{name} ({city})"
+                branch = 1
+                while name in taken_names:
+                    branch += 1
+                    name = f"{name.rsplit(' (', 1)[0]} ({city} {branch})"
+            taken_names.add(name)
+            organization_names.append(name)
+            domain = (
+                f"{domain_stem or 'company'}.example"  # .example: demo data must never mail a real company
+            )
+            created = (
+                history_start - rng.randrange(1, HISTORY_DAYS - 10) * DAY + rng.randrange(8 * 60, 17 * 60)
+            )
+            phone_number = rng.randrange(10_000)
+            organization_rows.append(
+                (
+                    first_organization_id + index,
+                    name,
+                    fold(name),
+                    f"https://www.{domain}",
+                    locale.phone_format.format(n=phone_number, n2=phone_number % 100),
+                    f"{rng.choice(locale.streets)} {rng.randrange(1, 200)}",
+                    city,
+                    locale.code,
+                    industry,
+                    rep.user_id,
+                    stamp(created),
+                    stamp(created),
+                )
+            )
+            count = rng.choice((1, 2, 2, 3, 3))
+            first_person_ids.append(person_id)
+            person_counts.append(count)
+            for slot in range(count):
+                first_name, last_name = names.person_name(locale, rng)
+                phone_number = rng.randrange(10_000)
+                person_rows.append(
+                    (
+                        person_id,
+                        first_organization_id + index,
+                        first_name,
+                        last_name,
+                        fold(f"{first_name} {last_name}"),
+                        f"{names.latin_slug(first_name)}.{names.latin_slug(last_name)}@{domain}",
+                        locale.phone_format.format(n=phone_number, n2=phone_number % 100),
+                        rng.choice(locale.job_titles[slot]),
+                        rep.user_id,
+                        stamp(created + 5 + slot),
+                        stamp(created + 5 + slot),
+                    )
+                )
+                person_id += 1
+            people += count
+        with transaction.atomic():
+            writer.write(organization_spec, organization_rows)
+            writer.write(person_spec, person_rows)
+        report(f"organizations {len(organization_names)}/{organizations}, people {people}")
+
+    accounts_per_rep = [len(range(rep_index, organizations, rep_count)) for rep_index in range(rep_count)]
+    return _Directory(
+        organizations=organizations,
+        people=people,
+        organization_ids=list(range(first_organization_id, first_organization_id + organizations)),
+        organization_names=organization_names,
+        first_person_ids=first_person_ids,
+        person_counts=person_counts,
+        accounts_per_rep=accounts_per_rep,
+    )
+
+
+# --- Deals ----------------------------------------------------------------------------------------
+
+_DEAL_FIELDS = (
+    "id", "title", "organization", "person", "owner", "pipeline", "stage", "status", "value", "currency",
+    "base_value", "expected_close_date", "probability", "source", "budget_amount", "budget_evidence",
+    "decision_date", "urgency", "lost_reason", "won_at", "lost_at", "stage_entered_at", "last_activity_at",
+    "next_activity_at", "version", "created_by", "created_at", "updated_at",
+)  # fmt: skip
+_STAGE_CHANGE_FIELDS = (
+    "id",
+    "deal",
+    "from_stage",
+    "to_stage",
+    "to_status",
+    "changed_by",
+    "changed_at",
+    "note",
+)
+_CONTACT_FIELDS = (
+    "id", "deal", "person", "role", "authority_confirmed_at", "authority_confirmed_by",
+    "authority_confirmed_how", "authority_note", "created_at",
+)  # fmt: skip
+_ACTIVITY_FIELDS = (
+    "id", "kind", "subject", "note", "owner", "deal", "person", "organization", "parent", "due_at",
+    "duration_minutes", "ends_at", "done_at", "cancelled_at", "outcome", "created_by", "created_at",
+)  # fmt: skip
+
+
+def _wheel(weighted: Sequence[tuple[str, int]]) -> tuple[str, ...]:
+    return tuple(str(value) for value, weight in weighted for _ in range(weight))
+
+
+_SOURCE_WHEEL = _wheel(
+    [
+        (_SOURCE_COLD_CALL, 24), (_SOURCE_REFERRAL, 16), (_SOURCE_WEBSITE, 18), (_SOURCE_EVENT, 8),
+        (_SOURCE_PARTNER, 8), (_SOURCE_INBOUND, 12), (_SOURCE_EXISTING_CUSTOMER, 10),
+        (_SOURCE_OTHER, 2), ("", 2),
+    ]
+)  # fmt: skip
+_URGENCY_WHEEL = _wheel([(_URGENCY_LOW, 3), (_URGENCY_MEDIUM, 4), (_URGENCY_HIGH, 2), ("", 5)])
+_LOST_REASON_WHEEL = _wheel(names.LOST_REASONS)
+_CONFIRMATION_WHEEL = _wheel(
+    [
+        (_CONFIRMED_ASKED_DIRECTLY, 5), (_CONFIRMED_MEETING, 4),
+        (_CONFIRMED_EMAIL, 2), (_CONFIRMED_ORG_CHART, 2),
+        (_CONFIRMED_REFERRAL, 1), (_CONFIRMED_OTHER, 1),
+    ]
+)  # fmt: skip
+_CALL_OUTCOMES = _wheel([(_OUTCOME_CONNECTED, 12), (_OUTCOME_NO_ANSWER, 5), (_OUTCOME_LEFT_MESSAGE, 3)])
+_MEETING_OUTCOMES = _wheel([(_OUTCOME_HELD, 17), (_OUTCOME_NO_SHOW, 1), (_OUTCOME_RESCHEDULED, 2)])
+_DONE = (_OUTCOME_DONE,)
+_NO_OUTCOME = ("",)
+
+# kind -> (outcomes drawn when done, duration in minutes)
+_KIND_DETAILS: dict[str, tuple[tuple[str, ...], int | None]] = {
+    _CALL: (_CALL_OUTCOMES, 15),
+    _EMAIL: (_DONE, None),
+    _MEETING: (_MEETING_OUTCOMES, 60),
+    _DEMO: (_MEETING_OUTCOMES, 45),
+    _TRIAL: (_DONE, None),
+    _GIFT: (_DONE, None),
+    _TASK: (_DONE, None),
+    _NOTE: (_NO_OUTCOME, None),
+    _INFO_REQUEST: (_DONE, None),
+}
+
+# What reps do while a deal sits in a stage, by the stage's role in the funnel: (kind, chance).
+_PHASE_ACTIVITIES: dict[str, tuple[tuple[str, float], ...]] = {
+    "prospect": ((_CALL, 0.6), (_EMAIL, 0.25), (_NOTE, 0.08)),
+    "qualify": ((_CALL, 0.3), (_EMAIL, 0.25), (_INFO_REQUEST, 0.12), (_NOTE, 0.1)),
+    "appointment": ((_MEETING, 0.92), (_EMAIL, 0.1)),
+    "evaluate": ((_DEMO, 0.5), (_TRIAL, 0.2), (_GIFT, 0.08), (_CALL, 0.15)),
+    "propose": ((_EMAIL, 0.5), (_CALL, 0.25), (_MEETING, 0.15), (_TASK, 0.2)),
+    "won": ((_TASK, 0.35), (_GIFT, 0.12)),
+    "lost": ((_NOTE, 0.4),),
+}
+# The next step planned on an open deal, by phase.
+_NEXT_STEP_KINDS: dict[str, tuple[str, ...]] = {
+    "prospect": (_CALL, _CALL, _EMAIL),
+    "qualify": (_CALL, _EMAIL, _MEETING),
+    "appointment": (_MEETING,),
+    "evaluate": (_DEMO, _CALL, _TASK),
+    "propose": (_CALL, _MEETING, _EMAIL, _TASK),
+}
+_TRIAL_DAYS = (14, 14, 28)
+_REMINDERS = (
+    (_CALL, "Reminder: call before tomorrow's meeting"),
+    (_EMAIL, "Reminder: e-mail before tomorrow's meeting"),
+)
+_UNIT_RATE = 10**8  # exchange rates are carried as integers in units of 1e-8
+
+
+@dataclass
+class _Ids:
+    deal: int
+    stage_change: int
+    contact: int
+    activity: int
+
+
+@dataclass
+class _Chunk:
+    deals: list[Row]
+    stage_changes: list[Row]
+    contacts: list[Row]
+    activities: list[Row]
+    next_ids: _Ids
+
+
+class _DealFactory:
+    """Makes deals with their stage history, contacts and activities, a chunk at a time."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        team: _SalesTeam,
+        directory: _Directory,
+        pipeline: _PipelineShape,
+        currencies: list[tuple[str, int]],
+        seed: int,
+    ) -> None:
+        self.clock = clock
+        self.team = team
+        self.directory = directory
+        self.pipeline = pipeline
+        self.currencies = currencies
+        self.seed = seed
+        self.deal_spec = table_spec(Deal, _DEAL_FIELDS)
+        self.stage_change_spec = table_spec(StageChange, _STAGE_CHANGE_FIELDS)
+        self.contact_spec = table_spec(DealContact, _CONTACT_FIELDS)
+        self.activity_spec = table_spec(Activity, _ACTIVITY_FIELDS)
+
+        setup = random.Random(f"salespipe-demo:{seed}:paths")
+        open_count = len(pipeline.open_stage_ids)
+        self.paths = [_path_variants(top, pipeline.gate, setup) for top in range(open_count)]
+        self.phases = [self._phase(stage) for stage in range(open_count)]
+        today = WINDOW_DAYS + HISTORY_DAYS
+        self.today = today
+        # Activities and stage changes happen on working days; weekends map back to the Friday before.
+        self.previous_workday: list[int] = []
+        for day in range(clock.days):
+            weekday = (clock.first_day + dt.timedelta(days=day)).weekday()
+            self.previous_workday.append(day - max(0, weekday - 4))
+        self.next_workday = [day + (7 - weekday if weekday >= 5 else 0) for day, weekday in self._weekdays()]
+        # Each rep's wheels were drawn for six open stages; scale them to this pipeline's.
+        self.rep_wheels = [
+            (
+                tuple(min(stage * open_count // 6, open_count - 1) for stage in rep.open_stage_wheel),
+                tuple(min(stage * open_count // 6, open_count - 1) for stage in rep.lost_stage_wheel),
+            )
+            for rep in team.reps
+        ]
+        # Most deals are in the base currency; the rest split over the foreign ones.
+        foreign = currencies[1:] or currencies[:1]
+        self.currency_wheel = currencies[:1] * 17 + [foreign[index % len(foreign)] for index in range(3)]
+
+    def _weekdays(self) -> list[tuple[int, int]]:
+        return [
+            (day, (self.clock.first_day + dt.timedelta(days=day)).weekday()) for day in range(self.clock.days)
+        ]
+
+    def _phase(self, stage: int) -> str:
+        last = len(self.pipeline.open_stage_ids) - 1
+        if stage == self.pipeline.gate:
+            return "appointment"
+        if stage == 0:
+            return "prospect"
+        if stage < self.pipeline.gate:
+            return "qualify"
+        if stage == last:
+            return "propose"
+        return "evaluate"
+
+    def first_ids(self) -> _Ids:
+        return _Ids(
+            deal=next_id(connection, Deal),
+            stage_change=next_id(connection, StageChange),
+            contact=next_id(connection, DealContact),
+            activity=next_id(connection, Activity),
+        )
+
+    def chunk(self, *, first_index: int, count: int, total: int, ids: _Ids) -> _Chunk:
+        """Deals `first_index` to `first_index + count - 1` of `total`, with ids from `ids` on."""
+        rng = random.Random(f"salespipe-demo:{self.seed}:deals:{first_index}")
+        rnd = rng.random
+        lognormal = rng.lognormvariate
+        stamp = self.clock.stamp
+        day_text = self.clock.day_texts
+        previous_workday = self.previous_workday
+        next_workday = self.next_workday
+        today = self.today
+        now = today * DAY
+        window_start = today - WINDOW_DAYS
+        open_ids = self.pipeline.open_stage_ids
+        won_id, lost_id = self.pipeline.won_stage_id, self.pipeline.lost_stage_id
+        pipeline_id = self.pipeline.pipeline_id
+        last_open = len(open_ids) - 1
+        paths, phases = self.paths, self.phases
+        reps, rep_wheels = self.team.reps, self.rep_wheels
+        rep_count = len(reps)
+        directory = self.directory
+        organization_ids, organization_names = directory.organization_ids, directory.organization_names
+        first_person_ids, person_counts = directory.first_person_ids, directory.person_counts
+        accounts_per_rep, organization_count = directory.accounts_per_rep, directory.organizations
+        currency_wheel = self.currency_wheel
+        products, subjects = names.PRODUCTS, names.ACTIVITY_SUBJECTS
+
+        deal_rows: list[Row] = []
+        change_rows: list[Row] = []
+        contact_rows: list[Row] = []
+        activity_rows: list[Row] = []
+        append_activity = activity_rows.append
+        next_ids = _Ids(ids.deal, ids.stage_change, ids.contact, ids.activity)
+        never = 1 << 40
+
+        # The deal being made; `log` reads these when it writes an activity row.
+        deal_id = owner = person_id = organization_id = 0
+        last_done, next_planned = -1, never
+
+        def log(
+            kind: str,
+            subject: str,
+            due: int,
+            *,
+            done: int | None = None,
+            cancelled: int | None = None,
+            outcome: str = "",
+            scheduled: int,
+            duration: int | None = None,
+            ends: int | None = None,
+            parent: int | None = None,
+            note: str = "",
+        ) -> int:
+            """Append one activity row; keeps the deal's last done and next planned times up to date."""
+            nonlocal last_done, next_planned
+            activity_id = next_ids.activity
+            next_ids.activity += 1
+            if done is not None:
+                last_done = max(last_done, done)
+            elif cancelled is None:
+                next_planned = min(next_planned, due)
+            append_activity(
+                (
+                    activity_id,
+                    kind,
+                    subject,
+                    note,
+                    owner,
+                    deal_id,
+                    person_id,
+                    organization_id,
+                    parent,
+                    stamp(due),
+                    duration,
+                    None if ends is None else stamp(ends),
+                    None if done is None else stamp(done),
+                    None if cancelled is None else stamp(cancelled),
+                    outcome,
+                    owner,
+                    stamp(scheduled),
+                )
+            )
+            return activity_id
+
+        def pick(pool: Sequence[str]) -> str:
+            return pool[int(rnd() * len(pool))]
+
+        for index in range(first_index, first_index + count):
+            deal_id = next_ids.deal
+            next_ids.deal += 1
+            last_done, next_planned = -1, never
+
+            # Owner and account: most deals come from the rep's own accounts.
+            rep_index = int(rnd() * rep_count)
+            rep = reps[rep_index]
+            owner = rep.user_id
+            offsets, work_start, work_length = rep.utc_offsets, rep.workday_start, rep.workday_length
+            accounts = accounts_per_rep[rep_index]
+            if accounts and rnd() < 0.95:
+                organization = rep_index + rep_count * int(rnd() * accounts)
+            else:
+                organization = int(rnd() * organization_count)
+            organization_id = organization_ids[organization]
+            first_person, people = first_person_ids[organization], person_counts[organization]
+            person_id = first_person if rnd() < 0.5 else first_person + int(rnd() * people)
+
+            # Creation, spread evenly over the window in id order, at a working hour of the owner; then
+            # the outcome: deals older than their sales cycle are mostly closed.
+            created_day = previous_workday[window_start + int((index + rnd()) * WINDOW_DAYS / total)]
+            created = created_day * DAY + work_start + int(rnd() * work_length) - offsets[created_day]
+            age = today - created_day
+            cycle_days = int(lognormal(3.4, 0.75)) + 2
+            closed = cycle_days < age and rnd() > 0.06
+            won = closed and rnd() < rep.win_rate
+            if won:
+                top = last_open
+            elif closed:
+                top = pick_stage(rep_wheels[rep_index][1], rnd)
+            else:
+                # Young deals have not had the time to go far.
+                top = min(pick_stage(rep_wheels[rep_index][0], rnd), 1 + age // 5)
+            if closed:
+                end_day = previous_workday[created_day + cycle_days]
+            else:
+                end_day = max(created_day, previous_workday[today - 1 - int(rng.expovariate(1 / 12))])
+            end = end_day * DAY + work_start + int(rnd() * work_length) - offsets[end_day]
+            end = min(max(end, created + 60), now - 1)
+            lost_reason = pick(_LOST_REASON_WHEEL) if closed and not won else ""
+            path = paths[top][int(rnd() * _PATH_VARIANTS)]
+            walked = path.stages
+
+            # Stage history: the first entry at creation, the moves spread over the deal's life in
+            # order, the last one (the close, for a closed deal) at `end`.
+            moves = len(walked) - 1 + closed
+            times = [created]
+            previous = created
+            for move in range(1, moves):
+                day = previous_workday[
+                    created_day + int((end_day - created_day) * (move - 1 + rnd()) / moves)
+                ]
+                at = day * DAY + work_start + int(rnd() * work_length) - offsets[day]
+                previous = min(max(at, previous + 1), end - (moves - move))
+                times.append(previous)
+            if moves:
+                times.append(end)
+            change_id = next_ids.stage_change
+            change_rows.append(
+                (change_id, deal_id, None, open_ids[0], _STATUS_OPEN, owner, stamp(created), "")
+            )
+            for position in range(1, len(walked)):
+                change_id += 1
+                change_rows.append(
+                    (
+                        change_id,
+                        deal_id,
+                        open_ids[walked[position - 1]],
+                        open_ids[walked[position]],
+                        _STATUS_OPEN,
+                        owner,
+                        stamp(times[position]),
+                        path.notes[position],
+                    )
+                )
+            if closed:
+                change_id += 1
+                status = _STATUS_WON if won else _STATUS_LOST
+                stage_id = won_id if won else lost_id
+                change_rows.append(
+                    (change_id, deal_id, open_ids[walked[-1]], stage_id, status, owner, stamp(end), "")
+                )
+            else:
+                status, stage_id = _STATUS_OPEN, open_ids[walked[-1]]
+            next_ids.stage_change = change_id + 1
+            stage_entered = times[-1]
+
+            # Contacts. A deal that reached the gated stage, or was won, had its buyer's authority
+            # confirmed before it entered that stage; earlier deals often have none, or unconfirmed.
+            contact_id = next_ids.contact
+            created_text = stamp(created)
+            if path.gate_position >= 0 or won:
+                gate_entered = times[path.gate_position] if path.gate_position >= 0 else end
+                confirmed = max(created, gate_entered - int(rnd() * 2 * DAY))
+                buyer, role = first_person, _ROLE_DECISION_MAKER
+                if people > 1 and rnd() < 0.2:
+                    buyer, role = first_person + 1, _ROLE_ECONOMIC_BUYER
+                authority_note = pick(names.AUTHORITY_NOTES) if rnd() < 0.3 else ""
+                contact_rows.append(
+                    (
+                        contact_id,
+                        deal_id,
+                        buyer,
+                        role,
+                        stamp(confirmed),
+                        owner,
+                        pick(_CONFIRMATION_WHEEL),
+                        authority_note,
+                        created_text,
+                    )
+                )
+                contact_id += 1
+            elif rnd() < 0.45:
+                contact_rows.append(
+                    (
+                        contact_id,
+                        deal_id,
+                        first_person,
+                        _ROLE_DECISION_MAKER,
+                        None,
+                        None,
+                        "",
+                        "",
+                        created_text,
+                    )
+                )
+                contact_id += 1
+            if people > 1 and rnd() < 0.45:
+                role = _ROLE_CHAMPION if rnd() < 0.6 else _ROLE_INFLUENCER
+                contact_rows.append(
+                    (contact_id, deal_id, first_person + 1, role, None, None, "", "", created_text)
+                )
+                contact_id += 1
+            if people > 2 and rnd() < 0.35:
+                role = _ROLE_USER if rnd() < 0.6 else _ROLE_GATEKEEPER
+                contact_rows.append(
+                    (contact_id, deal_id, first_person + 2, role, None, None, "", "", created_text)
+                )
+                contact_id += 1
+            next_ids.contact = contact_id
+
+            # Activities done while the deal sat in each stage (and right after it closed).
+            for position in range(len(walked) + closed):
+                if position < len(walked):
+                    phase = phases[walked[position]]
+                    start = times[position]
+                    # An open deal's current stage: work went on for a while, then perhaps stopped.
+                    stop = (
+                        times[position + 1]
+                        if position + 1 < len(times)
+                        else min(now - 1, start + int(rnd() * 21) * DAY)
+                    )
+                else:
+                    phase = "won" if won else "lost"
+                    start, stop = end, min(now - 1, end + 2 * DAY)
+                for kind, chance in _PHASE_ACTIVITIES[phase]:
+                    if rnd() >= chance:
+                        continue
+                    day = previous_workday[(start + int((stop - start) * rnd())) // DAY]
+                    due = max(created + 5, day * DAY + work_start + int(rnd() * work_length) - offsets[day])
+                    scheduled = min(start, due)
+                    subject = pick(subjects[kind])
+                    outcomes, duration = _KIND_DETAILS[kind]
+                    if kind == _INFO_REQUEST:
+                        # The prospect asked; the answer was due in four hours and mostly came sooner.
+                        answered = min(due + 10 + int(rnd() * 300), now - 1)
+                        log(kind, subject, due + 240, done=answered, outcome=_OUTCOME_DONE, scheduled=due)
+                    elif kind == _NOTE:
+                        note = f"Lost: {lost_reason}" if phase == "lost" else ""
+                        log(kind, subject, due, done=due, scheduled=due, note=note)
+                    elif duration is not None and kind != _CALL and rnd() < 0.05:
+                        # Called off by the prospect a day or two ahead.
+                        cancelled = max(scheduled, due - int(rnd() * 2 * DAY))
+                        log(
+                            kind,
+                            subject,
+                            due,
+                            cancelled=cancelled,
+                            outcome=_OUTCOME_CANCELLED_BY_PROSPECT,
+                            scheduled=scheduled,
+                            duration=duration,
+                        )
+                    elif kind == _TRIAL:
+                        trial_end = due + pick_stage(_TRIAL_DAYS, rnd) * DAY
+                        trial = log(
+                            kind,
+                            subject,
+                            due,
+                            done=due,
+                            outcome=_OUTCOME_DONE,
+                            scheduled=scheduled,
+                            ends=trial_end,
+                        )
+                        # A trial gets a check-in a week in and a call when it ends; those still ahead
+                        # are planned, unless the deal has closed meanwhile.
+                        for follow_up, follow_subject in (
+                            (due + 7 * DAY, "Trial check-in"),
+                            (trial_end, "End-of-trial call"),
+                        ):
+                            if follow_up < now:
+                                log(
+                                    _CALL,
+                                    follow_subject,
+                                    follow_up,
+                                    done=follow_up + 15,
+                                    outcome=_OUTCOME_CONNECTED,
+                                    scheduled=scheduled,
+                                    duration=15,
+                                    parent=trial,
+                                )
+                            elif not closed:
+                                log(
+                                    _CALL,
+                                    follow_subject,
+                                    follow_up,
+                                    scheduled=scheduled,
+                                    duration=15,
+                                    parent=trial,
+                                )
+                    else:
+                        done = due + (duration or 0)
+                        activity = log(
+                            kind,
+                            subject,
+                            due,
+                            done=done,
+                            outcome=pick(outcomes),
+                            scheduled=scheduled,
+                            duration=duration,
+                        )
+                        if kind == _MEETING and phase == "appointment":
+                            # The day-before reminders the app creates for every appointment.
+                            reminder = max(due - DAY, scheduled)
+                            for reminder_kind, reminder_subject in _REMINDERS:
+                                log(
+                                    reminder_kind,
+                                    reminder_subject,
+                                    reminder,
+                                    done=reminder,
+                                    outcome=_OUTCOME_DONE,
+                                    scheduled=scheduled,
+                                    parent=activity,
+                                )
+
+            # The next step of an open deal: most have one, a few are overdue, some have none at all.
+            if not closed:
+                phase = phases[walked[-1]]
+                if phase == "appointment" and rnd() < 0.9:
+                    day = next_workday[today + 1 + int(rnd() * 10)]
+                    due = day * DAY + work_start + int(rnd() * (work_length - 60)) - offsets[day]
+                    meeting = log(
+                        _MEETING, pick(subjects[_MEETING]), due, scheduled=stage_entered, duration=60
+                    )
+                    for reminder_kind, reminder_subject in _REMINDERS:
+                        log(
+                            reminder_kind,
+                            reminder_subject,
+                            max(due - DAY, now),
+                            scheduled=stage_entered,
+                            parent=meeting,
+                        )
+                elif rnd() < 0.85:
+                    for _ in range(2 if rnd() < 0.2 else 1):
+                        kind = pick(_NEXT_STEP_KINDS[phase])
+                        if rnd() < 0.12:
+                            day = previous_workday[today - 1 - int(rnd() * 10)]
+                        else:
+                            day = next_workday[today + int(rng.expovariate(1 / 4))]
+                        due = max(
+                            stage_entered + 1,
+                            day * DAY + work_start + int(rnd() * work_length) - offsets[day],
+                        )
+                        log(
+                            kind,
+                            pick(subjects[kind]),
+                            due,
+                            scheduled=stage_entered,
+                            duration=_KIND_DETAILS[kind][1],
+                        )
+
+            # The deal itself: values skewed (many small, a few big), mostly in the base currency.
+            value = max(100, min(int(lognormal(8.7, 1.15)), 5_000_000)) // 10 * 10
+            currency, rate = currency_wheel[int(rnd() * len(currency_wheel))]
+            value_text = f"{value}.00"
+            if rate == _UNIT_RATE:
+                base_value_text = value_text
+            else:
+                cents = (
+                    value * 100 * rate + _UNIT_RATE // 2
+                ) // _UNIT_RATE  # rounds half up, as to_base does
+                base_value_text = f"{cents // 100}.{cents % 100:02d}"
+            probability = None
+            if closed:
+                close_day = end_day
+            elif rnd() < 0.12:
+                close_day = today - 1 - int(rnd() * 30)  # overdue: the rep has not updated it
+            else:
+                close_day = today + int(rnd() * 121)
+                probability = 5 * (2 + int(rnd() * 17)) if rnd() < 0.03 else None
+            budget_text, evidence = None, ""
+            if (top >= 2 and rnd() < 0.55) or rnd() < 0.1:
+                budget_text = f"{int(value * (0.8 + 0.7 * rnd())) // 100 * 100}.00"
+                evidence = pick(names.BUDGET_EVIDENCE) if rnd() < 0.7 else ""
+            decision = day_text[close_day - int(rnd() * 10)] if rnd() < 0.45 else None
+            end_text = stamp(end)
+            stage_entered_text = stamp(stage_entered)
+            deal_rows.append(
+                (
+                    deal_id,
+                    f"{pick(products)} - {organization_names[organization]}",
+                    organization_id,
+                    person_id,
+                    owner,
+                    pipeline_id,
+                    stage_id,
+                    status,
+                    value_text,
+                    currency,
+                    base_value_text,
+                    day_text[close_day],
+                    probability,
+                    pick(_SOURCE_WHEEL),
+                    budget_text,
+                    evidence,
+                    decision,
+                    pick(_URGENCY_WHEEL),
+                    lost_reason,
+                    end_text if won else None,
+                    end_text if closed and not won else None,
+                    stage_entered_text,
+                    None if last_done < 0 else stamp(last_done),
+                    None if next_planned == never else stamp(next_planned),
+                    1,
+                    owner,
+                    created_text,
+                    stage_entered_text,
+                )
+            )
+
+        return _Chunk(
+            deals=deal_rows,
+            stage_changes=change_rows,
+            contacts=contact_rows,
+            activities=activity_rows,
+            next_ids=next_ids,
+        )
+
+
+def pick_stage(wheel: Sequence[int], rnd: Callable[[], float]) -> int:
+    return wheel[int(rnd() * len(wheel))]
+
+
+__all__ = ["DemoSummary", "demo_generate"]
