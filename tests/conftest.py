@@ -19,6 +19,12 @@ from salespipe.people.models import Role, Team, User
 from tests.factories import PersonFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Real hashing costs ~0.3 s a user by design; tests create many users and test no hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def pipeline(db: None) -> Pipeline:
     return pipeline_ensure_default()

@@ -143,6 +143,7 @@ BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = SALESPIPE_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serving straight from the app folders keeps `salespipe serve` free of a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
