@@ -23,6 +23,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
+from ninja.responses import Response
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -212,8 +213,6 @@ def _json_method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[
 
 
 def _json_response(status: int, body: dict[str, Any]) -> HttpResponse:
-    from ninja.responses import Response
-
     return Response(body, status=status)
 
 

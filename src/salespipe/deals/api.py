@@ -55,7 +55,7 @@ IfMatch = Annotated[
 IfNoneMatch = Annotated[
     str | None, Header(None, alias="If-None-Match", description="An ETag; 304 if the deal still has it.")
 ]
-WITH_ETAG: dict[str, Any] = {"responses": {"200": {"headers": ETAG_HEADER_DOC}}}
+WITH_ETAG: dict[str, Any] = {"responses": {200: {"headers": ETAG_HEADER_DOC}}}
 
 # --- schemas --------------------------------------------------------------------------------------------
 
@@ -311,7 +311,7 @@ def deal_list(request: HttpRequest, filters: Query[DealFilters], paging: Query[P
     "/deals",
     response={201: DealOut, **errors(403, 409)},
     summary="Create a deal",
-    openapi_extra={"responses": {"201": {"headers": ETAG_HEADER_DOC}}},
+    openapi_extra={"responses": {201: {"headers": ETAG_HEADER_DOC}}},
 )
 def deal_create(request: HttpRequest, response: HttpResponse, payload: DealIn) -> Status[Deal]:
     """A new open deal. The gates of its stage apply: creating it straight into a gated stage is
@@ -328,7 +328,7 @@ def deal_create(request: HttpRequest, response: HttpResponse, payload: DealIn) -
 )
 def deal_get(
     request: HttpRequest, response: HttpResponse, deal_id: int, if_none_match: IfNoneMatch = None
-) -> Any:
+) -> Deal | Status[None]:
     """The deal, with its version in the `ETag` header: send it back as `If-Match` when changing it."""
     deal = _deal_answer(request, response, deal_id)
     if etag_matches(if_none_match, deal.etag):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
@@ -121,7 +122,7 @@ class PersonPatch(PatchSchema):
     job_title: str | None = None
     organization_id: int | None = None
 
-    def changes(self, *, exclude: Any = ()) -> dict[str, Any]:
+    def changes(self, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
         # A cleared text field is stored empty, not null.
         return {
             field: "" if value is None and field != "organization_id" else value

@@ -1,0 +1,24 @@
+"""API test helpers: a real HTTP client per user, authenticated with a real personal access token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from salespipe.people.models import User
+from salespipe.people.tokens import token_create
+
+ApiClient = Callable[[User], Client]
+
+
+@pytest.fixture
+def api_client(db: None) -> ApiClient:
+    """`api_client(user)`: a test client sending `Authorization: Bearer <a new token of user>`."""
+
+    def make(user: User) -> Client:
+        _, raw = token_create(user=user, name="tests")
+        return Client(headers={"Authorization": f"Bearer {raw}"})
+
+    return make
