@@ -12,5 +12,12 @@ def test_every_environment_variable_read_by_the_settings_is_documented() -> None
     variables |= set(re.findall(r'env_(?:bool|list)\("([A-Z_]+)"', source))
     reference = (ROOT / "docs" / "settings.md").read_text()
 
-    assert variables >= {"SALESPIPE_HOME", "DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TIME_ZONE"}
+    assert variables >= {
+        "SALESPIPE_HOME",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "TIME_ZONE",
+    }
     assert [name for name in sorted(variables) if f"`{name}`" not in reference] == []

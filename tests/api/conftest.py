@@ -22,3 +22,15 @@ def api_client(db: None) -> ApiClient:
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
+
+
+@pytest.fixture
+def session_client(db: None) -> ApiClient:
+    """`session_client(user)`: a test client signed in to the web session, as the browser is."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -10,9 +10,9 @@ from tests.api.conftest import ApiClient
 JSON = "application/json"
 
 
-def test_a_new_token_is_shown_once_and_works(api_client: ApiClient, rep: User) -> None:
+def test_a_new_token_is_shown_once_and_works(session_client: ApiClient, rep: User) -> None:
     # given
-    client = api_client(rep)
+    client = session_client(rep)
 
     # when
     created = client.post(
@@ -32,19 +32,19 @@ def test_a_new_token_is_shown_once_and_works(api_client: ApiClient, rep: User) -
     )
 
 
-def test_a_token_without_a_name_is_refused_with_422(api_client: ApiClient, rep: User) -> None:
+def test_a_token_without_a_name_is_refused_with_422(session_client: ApiClient, rep: User) -> None:
     # when
-    response = api_client(rep).post("/api/v1/tokens", {"name": " "}, content_type=JSON)
+    response = session_client(rep).post("/api/v1/tokens", {"name": " "}, content_type=JSON)
 
     # then
     assert response.status_code == 422
 
 
 def test_nobody_lists_or_revokes_another_users_tokens(
-    api_client: ApiClient, rep: User, admin_user: User
+    api_client: ApiClient, session_client: ApiClient, rep: User, admin_user: User
 ) -> None:
     # given
-    reps_token = api_client(rep).post("/api/v1/tokens", {"name": "rep laptop"}, content_type=JSON).json()
+    reps_token = session_client(rep).post("/api/v1/tokens", {"name": "rep laptop"}, content_type=JSON).json()
     admin = api_client(admin_user)
 
     # when
@@ -58,3 +58,13 @@ def test_nobody_lists_or_revokes_another_users_tokens(
         Client(headers={"Authorization": f"Bearer {reps_token['token']}"}).get("/api/v1/users/me").status_code
         == 200
     )
+
+
+def test_a_token_cannot_create_another_token(api_client: ApiClient, rep: User) -> None:
+    # when a request authenticated by a token asks for a new token
+    response = api_client(rep).post("/api/v1/tokens", {"name": "persistence"}, content_type=JSON)
+
+    # then it is refused, and no token was made
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert rep.api_tokens.filter(name="persistence").count() == 0

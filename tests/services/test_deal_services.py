@@ -347,3 +347,17 @@ def test_stage_history_is_append_only(rep: User, make_deal: Any) -> None:
 
     with pytest.raises(RuntimeError, match="append-only"):
         change.save()
+
+
+def test_an_edit_that_changes_nothing_keeps_the_version(rep: User, make_deal: Any) -> None:
+    deal = make_deal(rep)
+
+    unchanged = deal_update(actor=rep, deal_id=deal.pk, expected_version=1)
+
+    assert unchanged.version == 1
+
+
+def test_weighted_value_rounds_half_up_like_money_elsewhere(rep: User, make_deal: Any) -> None:
+    deal = make_deal(rep, value="2500.50", probability=5)
+
+    assert deal.weighted_value == Decimal("125.03")

@@ -105,3 +105,10 @@ def test_a_revoked_or_expired_token_no_longer_authenticates(rep: User) -> None:
     expired.save(update_fields=["expires_at"])
     assert token_authenticate(raw_expired) is None
     assert token_authenticate("sp_guessed") is None
+
+
+def test_a_user_email_must_be_an_email_address(rep: User) -> None:
+    with pytest.raises(InvalidInput) as refusal:
+        user_update(actor=rep, user_id=rep.pk, email="nope")
+
+    assert refusal.value.fields == {"email": "invalid"}

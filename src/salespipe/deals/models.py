@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -174,7 +174,7 @@ class Deal(models.Model):
 
     @property
     def weighted_value(self) -> Decimal:
-        return (self.value * self.win_probability / 100).quantize(Decimal("0.01"))
+        return (self.value * self.win_probability / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
     def etag(self) -> str:

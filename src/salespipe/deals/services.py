@@ -338,6 +338,9 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
             value = (value or "").strip()
         setattr(deal, field, value)
         fields.append(field)
+    if not fields:
+        # Nothing to change: the version stays, so an empty edit cannot turn colleagues' forms stale.
+        return deal
     if {"value", "currency"} & set(changes):
         deal.base_value = to_base(deal.value, rate_to_base=_rate_to_base(deal.currency))
         fields.append("base_value")

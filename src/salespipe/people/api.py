@@ -18,6 +18,7 @@ from salespipe.core.api_support import (
     page,
     request_user,
 )
+from salespipe.core.errors import NotAllowed
 from salespipe.people import selectors, services, tokens
 from salespipe.people.models import Role, Team, User
 
@@ -212,9 +213,15 @@ def token_list(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any
     return page(selectors.token_list(actor=request_user(request)), cursor=paging.cursor, limit=paging.limit)
 
 
-@tokens_router.post("/tokens", response={201: TokenCreatedOut, **errors()}, summary="Create a token")
+@tokens_router.post("/tokens", response={201: TokenCreatedOut, **errors(403)}, summary="Create a token")
 def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
-    """A new personal access token for yourself. The answer holds the token once: store it now."""
+    """A new personal access token for yourself, from a signed-in session (not with a token, so a leaked
+    token cannot make more of itself). The answer holds the token once: store it now."""
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        raise NotAllowed(
+            "Tokens are created from a signed-in session or with `salespipe token create`, "
+            "not with another token."
+        )
     token, raw = tokens.token_create(user=request_user(request), **payload.model_dump())
     return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound
@@ -76,6 +77,11 @@ def user_create(
     if User.objects.filter(username__iexact=username).exists():
         raise InvalidInput(f"The username '{username}' is taken; pick another.", fields={"username": "taken"})
     _check_profile(time_zone=time_zone, workday_starts_at=None, workday_ends_at=None, weekdays=None)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput(f"'{email}' is not an email address.", fields={"email": "invalid"}) from None
     user = User(
         username=username,
         email=email,
@@ -135,6 +141,13 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
         changes["is_staff"] = changes["is_superuser"] = changes["role"] == Role.ADMIN
     if "team_id" in changes:
         _team_or_error(changes["team_id"])
+    if changes.get("email"):
+        try:
+            validate_email(changes["email"])
+        except ValidationError:
+            raise InvalidInput(
+                f"'{changes['email']}' is not an email address.", fields={"email": "invalid"}
+            ) from None
     for field, value in changes.items():
         setattr(user, field, value)
     user.save(update_fields=list(changes))
