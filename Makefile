@@ -17,8 +17,13 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-setup: $(UV)
+setup: $(UV) node_modules/.package-lock.json
 	$(UV) sync --frozen --quiet --python "$$(command -v $(PYTHON))"
+
+# Front-end libraries (htmx, SortableJS, Pico CSS) come from the npm registry, pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Salespipe needs Node.js's npm to install its front-end libraries." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 
 ## Set up, migrate, load demo data and serve on http://127.0.0.1:8000
 run: setup
@@ -39,4 +44,4 @@ format: setup
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) .tools
+	rm -rf $(VENV) .tools node_modules

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django
 
 SOURCE_ROOT = Path(__file__).resolve().parent
 _CHECKOUT_ROOT = SOURCE_ROOT.parent.parent
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "ninja",
     "salespipe.core",
     "salespipe.people",
@@ -67,6 +70,9 @@ INSTALLED_APPS = [
     "salespipe.deals",
     "salespipe.activities",
 ]
+if django.VERSION < (6, 0):
+    # Django 6 has {% partialdef %} built in; on the 5.2 line the package it came from provides it.
+    INSTALLED_APPS.append("template_partials")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -76,9 +82,27 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a signed-in user unless its view says otherwise (login, the token-auth API).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "salespipe.core.middleware.UserTimeZoneMiddleware",
+    "salespipe.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its docs ask: it turns a locked-out sign-in into a refusal page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins and locks out a username from an address after too many.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "salespipe.urls"
 WSGI_APPLICATION = "salespipe.wsgi.application"
@@ -144,6 +168,14 @@ BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()
 STATIC_URL = "static/"
 STATIC_ROOT = SALESPIPE_HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Front-end libraries come from the npm registry (`make setup` runs `npm ci`); only their built files
+# are served.
+_NODE_MODULES = Path(os.environ.get("SALESPIPE_NODE_MODULES") or _CHECKOUT_ROOT / "node_modules")
+STATICFILES_DIRS = [
+    ("vendor/htmx", _NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/sortablejs", _NODE_MODULES / "sortablejs"),
+    ("vendor/pico", _NODE_MODULES / "@picocss" / "pico" / "css"),
+]
 # Serving straight from the app folders keeps `salespipe serve` free of a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
@@ -151,12 +183,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Everything the pages load comes from this site; no inline scripts, so none can be injected. Inline
+# styles are allowed: htmx and the API docs set them, and a style cannot run code.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 LOGGING = {
     "version": 1,

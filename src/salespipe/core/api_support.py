@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
@@ -231,8 +232,10 @@ class SalespipeAPI(NinjaAPI):
         patterns, app_name, namespace = super().urls
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _json_method_not_allowed(pattern.callback)
-        patterns.append(re_path(r"^.*$", _no_such_endpoint, name="no-such-endpoint"))
+                # The API authenticates each request itself (token or session) and answers 401 in JSON;
+                # the site's sign-in redirect must not stand in front of it.
+                pattern.callback = login_not_required(_json_method_not_allowed(pattern.callback))
+        patterns.append(re_path(r"^.*$", login_not_required(_no_such_endpoint), name="no-such-endpoint"))
         return patterns, app_name, namespace
 
     def get_openapi_operation_id(self, operation: Operation) -> str:
