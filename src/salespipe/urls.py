@@ -1,11 +1,20 @@
+from django.conf.urls.i18n import set_language
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 from salespipe.api import api
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", RedirectView.as_view(pattern_name="deals:board"), name="home"),
+    path("", include("salespipe.deals.urls")),
+    path("agenda/", include("salespipe.activities.urls")),
+    path("", include("salespipe.directory.urls")),
+    path("", include("salespipe.people.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    # The language picker also sits on the sign-in page.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
