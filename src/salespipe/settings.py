@@ -195,8 +195,8 @@ X_FRAME_OPTIONS = "DENY"
 # Everything the pages load comes from this site; no inline scripts, so none can be injected. Inline
 # styles are allowed: htmx and the API docs set them, and a style cannot run code.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 
 LOGGING = {
