@@ -1,4 +1,4 @@
-from django.conf.urls.i18n import set_language
+from django.views.i18n import set_language
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
