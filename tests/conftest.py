@@ -95,3 +95,16 @@ def confirm_decision_maker() -> Any:
         contact_confirm_authority(actor=actor, deal_contact_id=contact.pk, how="asked_directly")
 
     return confirm
+
+
+@pytest.fixture
+def browser_of(db: None) -> Any:
+    """`browser_of(user)`: a Django test client signed in as that user, as their browser would be."""
+    from django.test import Client
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -94,3 +94,18 @@ def test_activities_are_scoped_like_deals(
         deals["teammate"].pk,
         deals["manager"].pk,
     }
+
+
+def test_deal_search_ignores_accents_and_case_in_titles_and_organizations(rep: User, make_deal: Any) -> None:
+    from salespipe.directory.services import organization_create
+
+    make_deal(rep, title="Παπαδόπουλος: 12 άδειες")
+    make_deal(rep, title="Renewal", organization_id=organization_create(actor=rep, name="Οικονόμου ΑΕ").pk)
+    make_deal(rep, title="Acme")
+
+    assert titles_matching(rep, "παπαδοπουλος") == {"Παπαδόπουλος: 12 άδειες"}
+    assert titles_matching(rep, "ΟΙΚΟΝΟΜΟΥ") == {"Renewal"}
+
+
+def titles_matching(actor: User, search: str) -> set[str]:
+    return set(deal_list(actor=actor, search=search).values_list("title", flat=True))

@@ -85,6 +85,8 @@ class Urgency(models.TextChoices):
 
 class Deal(models.Model):
     title = models.CharField(max_length=200)
+    # Case- and accent-folded title, kept by the services, so "παπαδοπουλος" finds "Παπαδόπουλος".
+    search_title = models.CharField(max_length=200, default="", editable=False)
     organization = models.ForeignKey(
         "directory.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from salespipe.core.errors import NotFound
+from salespipe.core.text import fold
 from salespipe.deals.models import Deal, DealContact, Pipeline, Stage, StageChange
 from salespipe.people.models import User
 from salespipe.people.selectors import owner_scope
@@ -40,7 +41,8 @@ def deal_list(
     }
     deals = deals.filter(**{key: value for key, value in filters.items() if value is not None})
     if search.strip():
-        deals = deals.filter(title__icontains=search.strip())
+        folded = fold(search)
+        deals = deals.filter(Q(search_title__contains=folded) | Q(organization__search_name__contains=folded))
     return deals.order_by("-id")
 
 

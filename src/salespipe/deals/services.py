@@ -14,6 +14,7 @@ from django.utils import timezone
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken, StaleVersion
 from salespipe.core.models import ExchangeRate
 from salespipe.core.money import base_currency, currency_code, to_base
+from salespipe.core.text import fold
 from salespipe.deals.gates import Qualification, gates_check, stages_entered
 from salespipe.deals.models import (
     BUYING_AUTHORITY_ROLES,
@@ -224,6 +225,7 @@ def deal_create(
     now = timezone.now()
     deal = Deal(
         title=title,
+        search_title=fold(title)[:200],
         organization=_organization(organization_id),
         person=_person(person_id),
         owner=_assignable_owner(actor, owner_id),
@@ -314,6 +316,8 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
             value = (value or "").strip()
             if not value:
                 raise InvalidInput("A deal needs a title.", fields={"title": "required"})
+            deal.search_title = fold(value)[:200]
+            fields.append("search_title")
         elif field == "organization_id":
             _organization(value)
         elif field == "person_id":

@@ -1,4 +1,4 @@
-"""Pages for deals: the board and the deal workspace."""
+"""The pipeline board."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render

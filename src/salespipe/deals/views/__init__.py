@@ -1,0 +1,1 @@
+"""Pages for deals: the board, the deal workspace and the pipeline settings."""
