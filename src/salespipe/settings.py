@@ -172,6 +172,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # are served.
 _NODE_MODULES = Path(os.environ.get("SALESPIPE_NODE_MODULES") or _CHECKOUT_ROOT / "node_modules")
 STATICFILES_DIRS = [
+    SOURCE_ROOT / "static",
     ("vendor/htmx", _NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/sortablejs", _NODE_MODULES / "sortablejs"),
     ("vendor/pico", _NODE_MODULES / "@picocss" / "pico" / "css"),
