@@ -9,7 +9,9 @@ stores (see `Clock` for timestamps), and primary keys are assigned by the caller
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -129,6 +131,136 @@ def reset_sequences(connection: BaseDatabaseWrapper, model_list: Sequence[type[m
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def _plain_indexes(connection: BaseDatabaseWrapper, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the table's indexes that enforce nothing: not primary, not unique."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name",
+                [table],
+            )
+        else:
+            cursor.execute(
+                "SELECT index_class.relname, pg_get_indexdef(index_class.oid) FROM pg_index "
+                "JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid "
+                "JOIN pg_class table_class ON table_class.oid = pg_index.indrelid "
+                "WHERE table_class.relname = %s AND pg_table_is_visible(table_class.oid) "
+                "AND NOT pg_index.indisunique AND NOT pg_index.indisprimary ORDER BY 1",
+                [table],
+            )
+        return [(str(name), str(statement)) for name, statement in cursor.fetchall()]
+
+
+@contextmanager
+def indexes_deferred(
+    connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]
+) -> Iterator[None]:
+    """Drop the tables' plain indexes for a bulk load and build them again afterwards, failure or not.
+
+    Each row of a big table feeds ten or so indexes; keeping them up to date row by row costs more than
+    the rows themselves, while building an index over loaded rows is one sort. Unique and primary-key
+    indexes stay, so constraints are enforced throughout. Only a killed process leaves the indexes
+    missing, and then the half-loaded database is to be thrown away anyway.
+    """
+    dropped = [index for model in model_list for index in _plain_indexes(connection, model._meta.db_table)]
+    quote = connection.ops.quote_name
+    if dropped and connection.vendor == "postgresql" and connection.in_atomic_block:
+        connection.check_constraints()  # PostgreSQL changes no index while deferred checks are pending
+    with connection.cursor() as cursor:
+        for name, _ in dropped:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite" and dropped:
+                # Building an index is mostly sorting, which SQLite can spread over helper threads.
+                cursor.execute(f"PRAGMA threads = {min(8, os.cpu_count() or 1):d}")
+            if connection.vendor == "postgresql" and connection.in_atomic_block and dropped:
+                connection.check_constraints()
+            for _, statement in dropped:
+                cursor.execute(statement)
+
+
+def _foreign_keys(connection: BaseDatabaseWrapper, table: str) -> list[tuple[str, str]]:
+    """(name, definition) of the foreign keys going out of a PostgreSQL table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = to_regclass(%s) ORDER BY conname",
+            [connection.ops.quote_name(table)],
+        )
+        return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
+
+
+@contextmanager
+def foreign_keys_deferred(
+    connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]
+) -> Iterator[None]:
+    """PostgreSQL: drop the tables' foreign keys for a bulk load and add them back afterwards.
+
+    PostgreSQL checks a foreign key with a query and a row lock on the referenced row, per key and
+    inserted row: most of a load's time. Adding the key back checks all rows in one join, and fails
+    loudly should any row point nowhere. SQLite checks keys cheaply and keeps them.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    if connection.in_atomic_block:
+        connection.check_constraints()  # no ALTER TABLE while deferred checks are pending
+    dropped = [
+        (model._meta.db_table, name, definition)
+        for model in model_list
+        for name, definition in _foreign_keys(connection, model._meta.db_table)
+    ]
+    with connection.cursor() as cursor:
+        for table, name, _ in dropped:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    try:
+        yield
+    finally:
+        if connection.in_atomic_block:
+            connection.check_constraints()  # no ALTER TABLE while deferred checks are pending
+        with connection.cursor() as cursor:
+            for table, name, definition in dropped:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+@contextmanager
+def bulk_load_settings(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """SQLite: skip the disk syncs while loading, and restore the setting afterwards.
+
+    A crash of the machine mid-load could then corrupt the file, but a half-loaded demo database is
+    thrown away anyway. SQLite refuses the change inside a transaction, so a load inside one (a test's,
+    say) runs with the settings as they are.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        row = cursor.fetchone()
+        synchronous = int(row[0]) if row else 1
+        cursor.execute("PRAGMA synchronous = OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {synchronous:d}")
+
+
+def analyze(connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]) -> None:
+    """Give PostgreSQL's planner statistics for freshly loaded tables instead of waiting for autovacuum."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in model_list:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
 
 
 class Clock:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import random
 import time
+import traceback
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,7 +47,19 @@ from salespipe.deals.models import (
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.demo import names
-from salespipe.demo.bulk import Clock, Row, RowWriter, next_id, reset_sequences, row_writer, table_spec
+from salespipe.demo.bulk import (
+    Clock,
+    Row,
+    RowWriter,
+    analyze,
+    bulk_load_settings,
+    foreign_keys_deferred,
+    indexes_deferred,
+    next_id,
+    reset_sequences,
+    row_writer,
+    table_spec,
+)
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import Role, Team, User
 
@@ -56,6 +70,7 @@ FUTURE_DAYS = 400  # planned activities and expected close dates lie ahead
 CHUNK_DEALS = 10_000
 DIRECTORY_BATCH = 20_000
 MAX_ORGANIZATIONS = 100_000  # past this, more companies add rows but nothing to look at
+BIG_RUN_DEALS = 50_000  # from here on indexes are built after the load
 REPS_PER_TEAM = 10
 
 # Foreign-currency deals are valued with these rates (units of EUR per unit) unless the database
@@ -64,8 +79,8 @@ EUR_PER_UNIT = {"EUR": Decimal(1), "USD": Decimal("0.92"), "GBP": Decimal("1.17"
 
 DEMO_EMAIL_DOMAIN = "salespipe.example"
 
-# Choice values as plain strings: the drivers get exactly what the ORM stores (psycopg would dump an
-# Enum member by its name), and the hot loop avoids enum attribute lookups.
+# Choice values the deal loop writes, as plain strings: the drivers get exactly what the ORM stores
+# (psycopg would dump an Enum member by its name), and the loop avoids enum attribute lookups.
 _CALL = ActivityKind.CALL.value
 _DEMO = ActivityKind.DEMO.value
 _EMAIL = ActivityKind.EMAIL.value
@@ -75,40 +90,17 @@ _MEETING = ActivityKind.MEETING.value
 _NOTE = ActivityKind.NOTE.value
 _TASK = ActivityKind.TASK.value
 _TRIAL = ActivityKind.TRIAL.value
-_OUTCOME_CANCELLED_BY_PROSPECT = ActivityOutcome.CANCELLED_BY_PROSPECT.value
 _OUTCOME_CONNECTED = ActivityOutcome.CONNECTED.value
 _OUTCOME_DONE = ActivityOutcome.DONE.value
-_OUTCOME_HELD = ActivityOutcome.HELD.value
-_OUTCOME_LEFT_MESSAGE = ActivityOutcome.LEFT_MESSAGE.value
-_OUTCOME_NO_ANSWER = ActivityOutcome.NO_ANSWER.value
-_OUTCOME_NO_SHOW = ActivityOutcome.NO_SHOW.value
-_OUTCOME_RESCHEDULED = ActivityOutcome.RESCHEDULED.value
-_CONFIRMED_ASKED_DIRECTLY = AuthorityConfirmation.ASKED_DIRECTLY.value
-_CONFIRMED_EMAIL = AuthorityConfirmation.EMAIL.value
-_CONFIRMED_MEETING = AuthorityConfirmation.MEETING.value
-_CONFIRMED_ORG_CHART = AuthorityConfirmation.ORG_CHART.value
-_CONFIRMED_OTHER = AuthorityConfirmation.OTHER.value
-_CONFIRMED_REFERRAL = AuthorityConfirmation.REFERRAL.value
 _ROLE_CHAMPION = ContactRole.CHAMPION.value
 _ROLE_DECISION_MAKER = ContactRole.DECISION_MAKER.value
 _ROLE_ECONOMIC_BUYER = ContactRole.ECONOMIC_BUYER.value
 _ROLE_GATEKEEPER = ContactRole.GATEKEEPER.value
 _ROLE_INFLUENCER = ContactRole.INFLUENCER.value
 _ROLE_USER = ContactRole.USER.value
-_SOURCE_COLD_CALL = DealSource.COLD_CALL.value
-_SOURCE_EVENT = DealSource.EVENT.value
-_SOURCE_EXISTING_CUSTOMER = DealSource.EXISTING_CUSTOMER.value
-_SOURCE_INBOUND = DealSource.INBOUND.value
-_SOURCE_OTHER = DealSource.OTHER.value
-_SOURCE_PARTNER = DealSource.PARTNER.value
-_SOURCE_REFERRAL = DealSource.REFERRAL.value
-_SOURCE_WEBSITE = DealSource.WEBSITE.value
 _STATUS_LOST = DealStatus.LOST.value
 _STATUS_OPEN = DealStatus.OPEN.value
 _STATUS_WON = DealStatus.WON.value
-_URGENCY_HIGH = Urgency.HIGH.value
-_URGENCY_LOW = Urgency.LOW.value
-_URGENCY_MEDIUM = Urgency.MEDIUM.value
 
 
 @dataclass(frozen=True)
@@ -139,6 +131,27 @@ def demo_generate(
     Every demo user (managers and reps) can sign in with `password`. Deals span the two years up to
     `today` (default: today in the configured time zone); planned activities lie in the coming days.
     """
+    return generate(reps=reps, deals=deals, seed=seed, today=today, password=password, progress=progress)
+
+
+def generate(
+    *,
+    reps: int,
+    deals: int,
+    seed: int,
+    today: dt.date | None,
+    password: str,
+    progress: Callable[[str], None] | None,
+    chunk_deals: int = CHUNK_DEALS,
+    background: bool | None = None,
+    defer_indexes: bool | None = None,
+) -> DemoSummary:
+    """`demo_generate` with the knobs that only change speed, not rows, exposed for the tests.
+
+    `background` makes the deals in a forked worker process while this one writes; `defer_indexes`
+    builds the big tables' plain indexes (and on PostgreSQL checks their foreign keys) after loading
+    instead of row by row. Left at None, both are on for big runs only.
+    """
     started = time.perf_counter()
     if reps < 1:
         raise InvalidInput(
@@ -157,6 +170,10 @@ def demo_generate(
         )
     report = progress or (lambda message: None)
     today = today or timezone.localdate()
+    if background is None:
+        background = deals > 2 * chunk_deals and "fork" in multiprocessing.get_all_start_methods()
+    if defer_indexes is None:
+        defer_indexes = deals >= BIG_RUN_DEALS
     clock = Clock(
         first_day=today - dt.timedelta(days=WINDOW_DAYS + HISTORY_DAYS),
         days=WINDOW_DAYS + HISTORY_DAYS + FUTURE_DAYS,
@@ -176,20 +193,26 @@ def demo_generate(
         clock=clock, team=team, directory=directory, pipeline=pipeline, currencies=currencies, seed=seed
     )
     counts = {"deals": 0, "stage_changes": 0, "deal_contacts": 0, "activities": 0}
-    ids = factory.first_ids()
-    for chunk_start in range(0, deals, CHUNK_DEALS):
-        chunk = factory.chunk(
-            first_index=chunk_start, count=min(CHUNK_DEALS, deals - chunk_start), total=deals, ids=ids
-        )
-        with transaction.atomic():
-            counts["deals"] += writer.write(factory.deal_spec, chunk.deals)
-            counts["stage_changes"] += writer.write(factory.stage_change_spec, chunk.stage_changes)
-            counts["deal_contacts"] += writer.write(factory.contact_spec, chunk.contacts)
-            counts["activities"] += writer.write(factory.activity_spec, chunk.activities)
-        ids = chunk.next_ids
-        report(f"deals {counts['deals']}/{deals}")
+    big_tables = [Deal, StageChange, DealContact, Activity]
+    deferred = big_tables if defer_indexes else []
+    with (
+        foreign_keys_deferred(connection, deferred),
+        indexes_deferred(connection, deferred),
+        bulk_load_settings(connection),
+    ):
+        for chunk in deal_chunks(factory, deals=deals, chunk_deals=chunk_deals, background=background):
+            with transaction.atomic():
+                counts["deals"] += writer.write(factory.deal_spec, chunk.deals)
+                counts["stage_changes"] += writer.write(factory.stage_change_spec, chunk.stage_changes)
+                counts["deal_contacts"] += writer.write(factory.contact_spec, chunk.contacts)
+                counts["activities"] += writer.write(factory.activity_spec, chunk.activities)
+            report(f"deals {counts['deals']}/{deals}")
+        if defer_indexes:
+            report("building indexes")  # and, on PostgreSQL, checking the foreign keys
 
     reset_sequences(connection, [Team, User, Organization, Person, Deal, StageChange, DealContact, Activity])
+    if defer_indexes:
+        analyze(connection, big_tables)
     return DemoSummary(
         teams=len(team.team_ids),
         managers=len(team.manager_ids),
@@ -355,7 +378,7 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
     team_count = math.ceil(reps / REPS_PER_TEAM)
     first_team_id = next_id(connection, Team)
     user_id = next_id(connection, User)
-    window_start = (HISTORY_DAYS) * DAY
+    window_start = HISTORY_DAYS * DAY
     offsets_by_zone: dict[str, list[int]] = {}
 
     def unique_username(first_name: str, last_name: str) -> str:
@@ -368,13 +391,14 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
         return username
 
     team_ids: list[int] = []
-    team_rows: list[tuple[int, str, int | None, str]] = []
+    team_rows: list[tuple[int, str, int, str]] = []
     user_rows: list[Row] = []
     manager_ids: list[int] = []
     sales_reps: list[_Rep] = []
     stage_count = 6  # wheels are rescaled to the pipeline's open stages by _DealFactory
     for team_index in range(team_count):
-        city, zone_name, locale = names.SALES_OFFICES[team_index % len(names.SALES_OFFICES)]
+        home_office = names.SALES_OFFICES[team_index % len(names.SALES_OFFICES)]
+        city = home_office[0]
         segment = names.TEAM_SEGMENTS[(team_index // len(names.SALES_OFFICES)) % len(names.TEAM_SEGMENTS)]
         team_name = f"{city} {segment}"
         suffix = 1
@@ -385,13 +409,13 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
         team_id = first_team_id + team_index
         team_ids.append(team_id)
         joined = window_start - rng.randrange(30, 400) * DAY + 9 * 60
-        team_rows.append((team_id, team_name, None, clock.stamp(joined)))
+        team_rows.append((team_id, team_name, user_id, clock.stamp(joined)))  # its first member manages it
 
         members = reps // team_count + (1 if team_index < reps % team_count else 0)
         for member in range(members + 1):
             is_manager = member == 0
             # A virtual team: a quarter of the reps work from another office's time zone.
-            office = names.SALES_OFFICES[team_index % len(names.SALES_OFFICES)]
+            office = home_office
             if not is_manager and rng.random() < 0.25:
                 office = rng.choice(names.SALES_OFFICES)
             _, zone_name, locale = office
@@ -421,7 +445,6 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
             )
             if is_manager:
                 manager_ids.append(user_id)
-                team_rows[-1] = (team_id, team_name, user_id, team_rows[-1][3])
             else:
                 if zone_name not in offsets_by_zone:
                     offsets_by_zone[zone_name] = _utc_offsets(zone_name, clock)
@@ -489,6 +512,7 @@ class _Directory:
     people: int
     organization_ids: list[int]
     organization_names: list[str]
+    organization_search_names: list[str]  # folded, for deal titles' search form
     first_person_ids: list[int]  # an organization's people have consecutive ids from here
     person_counts: list[int]
     # A rep's accounts are organizations rep_index, rep_index + reps, rep_index + 2 * reps, ...
@@ -503,7 +527,7 @@ _PERSON_FIELDS = (
     "id", "organization", "first_name", "last_name", "search_name", "email", "phone", "job_title",
     "created_by", "created_at", "updated_at",
 )  # fmt: skip
-# Greek companies sell to Greek companies first; the rest of the book is international.
+# Accounts outside a rep's home market: the company is Greek, so a third of them are Greek too.
 _FOREIGN_LOCALES = ("GR", "GR", "GR", "GB", "DE", "US", "SG", "FR", "ES")
 
 
@@ -524,9 +548,11 @@ def _write_directory(
     rep_count = len(team.reps)
     taken_names: set[str] = set(Organization.objects.values_list("name", flat=True))
     organization_names: list[str] = []
+    organization_search_names: list[str] = []
     first_person_ids: list[int] = []
     person_counts: list[int] = []
     people = 0
+    folded_names: dict[str, str] = {}
     stamp = clock.stamp
     history_start = HISTORY_DAYS * DAY
 
@@ -546,9 +572,10 @@ def _write_directory(
                     name = f"{name.rsplit(' (', 1)[0]} ({city} {branch})"
             taken_names.add(name)
             organization_names.append(name)
-            domain = (
-                f"{domain_stem or 'company'}.example"  # .example: demo data must never mail a real company
-            )
+            organization_search_name = fold(name)
+            organization_search_names.append(organization_search_name)
+            # A reserved .example domain: reminders sent from a demo must never reach a real company.
+            domain = f"{domain_stem or 'company'}.example"
             created = (
                 history_start - rng.randrange(1, HISTORY_DAYS - 10) * DAY + rng.randrange(8 * 60, 17 * 60)
             )
@@ -557,7 +584,7 @@ def _write_directory(
                 (
                     first_organization_id + index,
                     name,
-                    fold(name),
+                    organization_search_name,
                     f"https://www.{domain}",
                     locale.phone_format.format(n=phone_number, n2=phone_number % 100),
                     f"{rng.choice(locale.streets)} {rng.randrange(1, 200)}",
@@ -574,6 +601,10 @@ def _write_directory(
             person_counts.append(count)
             for slot in range(count):
                 first_name, last_name = names.person_name(locale, rng)
+                full_name = f"{first_name} {last_name}"
+                search_name = folded_names.get(full_name)
+                if search_name is None:
+                    search_name = folded_names[full_name] = fold(full_name)
                 phone_number = rng.randrange(10_000)
                 person_rows.append(
                     (
@@ -581,7 +612,7 @@ def _write_directory(
                         first_organization_id + index,
                         first_name,
                         last_name,
-                        fold(f"{first_name} {last_name}"),
+                        search_name,
                         f"{names.latin_slug(first_name)}.{names.latin_slug(last_name)}@{domain}",
                         locale.phone_format.format(n=phone_number, n2=phone_number % 100),
                         rng.choice(locale.job_titles[slot]),
@@ -603,6 +634,7 @@ def _write_directory(
         people=people,
         organization_ids=list(range(first_organization_id, first_organization_id + organizations)),
         organization_names=organization_names,
+        organization_search_names=organization_search_names,
         first_person_ids=first_person_ids,
         person_counts=person_counts,
         accounts_per_rep=accounts_per_rep,
@@ -612,10 +644,10 @@ def _write_directory(
 # --- Deals ----------------------------------------------------------------------------------------
 
 _DEAL_FIELDS = (
-    "id", "title", "organization", "person", "owner", "pipeline", "stage", "status", "value", "currency",
-    "base_value", "expected_close_date", "probability", "source", "budget_amount", "budget_evidence",
-    "decision_date", "urgency", "lost_reason", "won_at", "lost_at", "stage_entered_at", "last_activity_at",
-    "next_activity_at", "version", "created_by", "created_at", "updated_at",
+    "id", "title", "search_title", "organization", "person", "owner", "pipeline", "stage", "status",
+    "value", "currency", "base_value", "expected_close_date", "probability", "source", "budget_amount",
+    "budget_evidence", "decision_date", "urgency", "lost_reason", "won_at", "lost_at", "stage_entered_at",
+    "last_activity_at", "next_activity_at", "version", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 _STAGE_CHANGE_FIELDS = (
     "id",
@@ -643,24 +675,38 @@ def _wheel(weighted: Sequence[tuple[str, int]]) -> tuple[str, ...]:
 
 _SOURCE_WHEEL = _wheel(
     [
-        (_SOURCE_COLD_CALL, 24), (_SOURCE_REFERRAL, 16), (_SOURCE_WEBSITE, 18), (_SOURCE_EVENT, 8),
-        (_SOURCE_PARTNER, 8), (_SOURCE_INBOUND, 12), (_SOURCE_EXISTING_CUSTOMER, 10),
-        (_SOURCE_OTHER, 2), ("", 2),
+        (DealSource.COLD_CALL, 24),
+        (DealSource.REFERRAL, 16),
+        (DealSource.WEBSITE, 18),
+        (DealSource.EVENT, 8),
+        (DealSource.PARTNER, 8),
+        (DealSource.INBOUND, 12),
+        (DealSource.EXISTING_CUSTOMER, 10),
+        (DealSource.OTHER, 2),
+        ("", 2),
     ]
-)  # fmt: skip
-_URGENCY_WHEEL = _wheel([(_URGENCY_LOW, 3), (_URGENCY_MEDIUM, 4), (_URGENCY_HIGH, 2), ("", 5)])
+)
+_URGENCY_WHEEL = _wheel([(Urgency.LOW, 3), (Urgency.MEDIUM, 4), (Urgency.HIGH, 2), ("", 5)])
 _LOST_REASON_WHEEL = _wheel(names.LOST_REASONS)
 _CONFIRMATION_WHEEL = _wheel(
     [
-        (_CONFIRMED_ASKED_DIRECTLY, 5), (_CONFIRMED_MEETING, 4),
-        (_CONFIRMED_EMAIL, 2), (_CONFIRMED_ORG_CHART, 2),
-        (_CONFIRMED_REFERRAL, 1), (_CONFIRMED_OTHER, 1),
+        (AuthorityConfirmation.ASKED_DIRECTLY, 5), (AuthorityConfirmation.MEETING, 4),
+        (AuthorityConfirmation.EMAIL, 2), (AuthorityConfirmation.ORG_CHART, 2),
+        (AuthorityConfirmation.REFERRAL, 1), (AuthorityConfirmation.OTHER, 1),
     ]
 )  # fmt: skip
-_CALL_OUTCOMES = _wheel([(_OUTCOME_CONNECTED, 12), (_OUTCOME_NO_ANSWER, 5), (_OUTCOME_LEFT_MESSAGE, 3)])
-_MEETING_OUTCOMES = _wheel([(_OUTCOME_HELD, 17), (_OUTCOME_NO_SHOW, 1), (_OUTCOME_RESCHEDULED, 2)])
+_CALL_OUTCOMES = _wheel(
+    [(_OUTCOME_CONNECTED, 12), (ActivityOutcome.NO_ANSWER, 5), (ActivityOutcome.LEFT_MESSAGE, 3)]
+)
+_MEETING_OUTCOMES = _wheel(
+    [
+        (ActivityOutcome.HELD, 17),
+        (ActivityOutcome.NO_SHOW, 1),
+        (ActivityOutcome.RESCHEDULED, 2),
+        (ActivityOutcome.CANCELLED_BY_PROSPECT, 1),
+    ]
+)
 _DONE = (_OUTCOME_DONE,)
-_NO_OUTCOME = ("",)
 
 # kind -> (outcomes drawn when done, duration in minutes)
 _KIND_DETAILS: dict[str, tuple[tuple[str, ...], int | None]] = {
@@ -671,7 +717,7 @@ _KIND_DETAILS: dict[str, tuple[tuple[str, ...], int | None]] = {
     _TRIAL: (_DONE, None),
     _GIFT: (_DONE, None),
     _TASK: (_DONE, None),
-    _NOTE: (_NO_OUTCOME, None),
+    _NOTE: (_DONE, None),
     _INFO_REQUEST: (_DONE, None),
 }
 
@@ -748,12 +794,13 @@ class _DealFactory:
         self.phases = [self._phase(stage) for stage in range(open_count)]
         today = WINDOW_DAYS + HISTORY_DAYS
         self.today = today
-        # Activities and stage changes happen on working days; weekends map back to the Friday before.
-        self.previous_workday: list[int] = []
-        for day in range(clock.days):
-            weekday = (clock.first_day + dt.timedelta(days=day)).weekday()
-            self.previous_workday.append(day - max(0, weekday - 4))
-        self.next_workday = [day + (7 - weekday if weekday >= 5 else 0) for day, weekday in self._weekdays()]
+        # Activities and stage changes happen on working days: a weekend maps back to the Friday before
+        # (past work) or on to the Monday after (planned work).
+        weekdays = [(clock.first_day + dt.timedelta(days=day)).weekday() for day in range(clock.days)]
+        self.previous_workday = [day - max(0, weekday - 4) for day, weekday in enumerate(weekdays)]
+        self.next_workday = [
+            day + (7 - weekday if weekday >= 5 else 0) for day, weekday in enumerate(weekdays)
+        ]
         # Each rep's wheels were drawn for six open stages; scale them to this pipeline's.
         self.rep_wheels = [
             (
@@ -765,11 +812,6 @@ class _DealFactory:
         # Most deals are in the base currency; the rest split over the foreign ones.
         foreign = currencies[1:] or currencies[:1]
         self.currency_wheel = currencies[:1] * 17 + [foreign[index % len(foreign)] for index in range(3)]
-
-    def _weekdays(self) -> list[tuple[int, int]]:
-        return [
-            (day, (self.clock.first_day + dt.timedelta(days=day)).weekday()) for day in range(self.clock.days)
-        ]
 
     def _phase(self, stage: int) -> str:
         last = len(self.pipeline.open_stage_ids) - 1
@@ -812,10 +854,12 @@ class _DealFactory:
         rep_count = len(reps)
         directory = self.directory
         organization_ids, organization_names = directory.organization_ids, directory.organization_names
+        organization_search_names = directory.organization_search_names
         first_person_ids, person_counts = directory.first_person_ids, directory.person_counts
         accounts_per_rep, organization_count = directory.accounts_per_rep, directory.organizations
         currency_wheel = self.currency_wheel
         products, subjects = names.PRODUCTS, names.ACTIVITY_SUBJECTS
+        folded_products = [fold(product) for product in products]
 
         deal_rows: list[Row] = []
         change_rows: list[Row] = []
@@ -848,6 +892,7 @@ class _DealFactory:
             activity_id = next_ids.activity
             next_ids.activity += 1
             if done is not None:
+                done = min(done, now)  # a late-evening meeting yesterday ends by the demo's present at most
                 last_done = max(last_done, done)
             elif cancelled is None:
                 next_planned = min(next_planned, due)
@@ -907,10 +952,10 @@ class _DealFactory:
             if won:
                 top = last_open
             elif closed:
-                top = pick_stage(rep_wheels[rep_index][1], rnd)
+                top = _draw(rep_wheels[rep_index][1], rnd)
             else:
                 # Young deals have not had the time to go far.
-                top = min(pick_stage(rep_wheels[rep_index][0], rnd), 1 + age // 5)
+                top = min(_draw(rep_wheels[rep_index][0], rnd), 1 + age // 5)
             if closed:
                 end_day = previous_workday[created_day + cycle_days]
             else:
@@ -1047,21 +1092,20 @@ class _DealFactory:
                         log(kind, subject, due + 240, done=answered, outcome=_OUTCOME_DONE, scheduled=due)
                     elif kind == _NOTE:
                         note = f"Lost: {lost_reason}" if phase == "lost" else ""
-                        log(kind, subject, due, done=due, scheduled=due, note=note)
+                        log(kind, subject, due, done=due, outcome=_OUTCOME_DONE, scheduled=due, note=note)
                     elif duration is not None and kind != _CALL and rnd() < 0.05:
-                        # Called off by the prospect a day or two ahead.
+                        # Called off a day or two ahead; cancelling records no outcome, as in the app.
                         cancelled = max(scheduled, due - int(rnd() * 2 * DAY))
                         log(
                             kind,
                             subject,
                             due,
                             cancelled=cancelled,
-                            outcome=_OUTCOME_CANCELLED_BY_PROSPECT,
                             scheduled=scheduled,
                             duration=duration,
                         )
                     elif kind == _TRIAL:
-                        trial_end = due + pick_stage(_TRIAL_DAYS, rnd) * DAY
+                        trial_end = due + _draw(_TRIAL_DAYS, rnd) * DAY
                         trial = log(
                             kind,
                             subject,
@@ -1077,7 +1121,7 @@ class _DealFactory:
                             (due + 7 * DAY, "Trial check-in"),
                             (trial_end, "End-of-trial call"),
                         ):
-                            if follow_up < now:
+                            if follow_up + 15 <= now:
                                 log(
                                     _CALL,
                                     follow_subject,
@@ -1169,25 +1213,28 @@ class _DealFactory:
                     value * 100 * rate + _UNIT_RATE // 2
                 ) // _UNIT_RATE  # rounds half up, as to_base does
                 base_value_text = f"{cents // 100}.{cents % 100:02d}"
-            probability = None
+            # A manual win probability on a few deals; closed deals keep the one set while they were open.
+            probability = 5 * (2 + int(rnd() * 17)) if rnd() < 0.04 else None
             if closed:
                 close_day = end_day
             elif rnd() < 0.12:
                 close_day = today - 1 - int(rnd() * 30)  # overdue: the rep has not updated it
             else:
                 close_day = today + int(rnd() * 121)
-                probability = 5 * (2 + int(rnd() * 17)) if rnd() < 0.03 else None
             budget_text, evidence = None, ""
             if (top >= 2 and rnd() < 0.55) or rnd() < 0.1:
                 budget_text = f"{int(value * (0.8 + 0.7 * rnd())) // 100 * 100}.00"
                 evidence = pick(names.BUDGET_EVIDENCE) if rnd() < 0.7 else ""
             decision = day_text[close_day - int(rnd() * 10)] if rnd() < 0.45 else None
+            product = int(rnd() * len(products))
             end_text = stamp(end)
             stage_entered_text = stamp(stage_entered)
             deal_rows.append(
                 (
                     deal_id,
-                    f"{pick(products)} - {organization_names[organization]}",
+                    f"{products[product]} - {organization_names[organization]}",
+                    # fold() of the title, put together from folded parts: folding works letter by letter.
+                    f"{folded_products[product]} - {organization_search_names[organization]}"[:200],
                     organization_id,
                     person_id,
                     owner,
@@ -1226,7 +1273,64 @@ class _DealFactory:
         )
 
 
-def pick_stage(wheel: Sequence[int], rnd: Callable[[], float]) -> int:
+def deal_chunks(factory: _DealFactory, *, deals: int, chunk_deals: int, background: bool) -> Iterator[_Chunk]:
+    """The deals in chunks of `chunk_deals`, in order, made here or in a forked worker process.
+
+    Both ways give the same rows: each chunk has its own random generator, seeded from the seed and
+    the chunk's position. The worker hands chunks over a queue of two, which keeps memory steady
+    however many deals there are.
+    """
+    ids = factory.first_ids()
+    if not background:
+        for chunk_start in range(0, deals, chunk_deals):
+            chunk = factory.chunk(
+                first_index=chunk_start, count=min(chunk_deals, deals - chunk_start), total=deals, ids=ids
+            )
+            ids = chunk.next_ids
+            yield chunk
+        return
+
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[_Chunk | str] = context.Queue(maxsize=2)
+    worker = context.Process(
+        target=_make_chunks,
+        args=(factory, deals, chunk_deals, ids, queue),
+        name="salespipe-demo",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        for _ in range(0, deals, chunk_deals):
+            item = queue.get()
+            if isinstance(item, str):
+                raise RuntimeError(f"The demo data worker failed:\n{item}")
+            yield item
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        queue.close()
+
+
+def _make_chunks(
+    factory: _DealFactory, deals: int, chunk_deals: int, ids: _Ids, queue: multiprocessing.Queue[_Chunk | str]
+) -> None:
+    """Worker process body: never touches the database connection it inherited, only the queue."""
+    try:
+        for chunk_start in range(0, deals, chunk_deals):
+            chunk = factory.chunk(
+                first_index=chunk_start, count=min(chunk_deals, deals - chunk_start), total=deals, ids=ids
+            )
+            ids = chunk.next_ids
+            queue.put(chunk)
+    except Exception:  # the parent re-raises it; a traceback is the only thing that pickles for sure
+        queue.put(traceback.format_exc())
+    queue.close()
+    queue.join_thread()
+
+
+def _draw(wheel: Sequence[int], rnd: Callable[[], float]) -> int:
+    """One entry of a wheel: a tuple holding each value as often as its weight."""
     return wheel[int(rnd() * len(wheel))]
 
 

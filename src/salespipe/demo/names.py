@@ -1,5 +1,3 @@
-# Greek letters here are Greek on purpose, not look-alikes of Latin ones.
-# ruff: noqa: RUF001, RUF002
 """Name pools for the demo data: Greek (with accents, in Greek script) and international.
 
 Greek names stay in Greek script so that accent- and case-insensitive search can be shown on the demo
@@ -12,6 +10,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 # --- Greek ----------------------------------------------------------------------------------------
 
@@ -91,6 +90,7 @@ def greek_feminine_surname(surname: str) -> str:
     return surname
 
 
+@cache  # the same few hundred names come back a hundred thousand times
 def latin_slug(text: str, *, separator: str = ".") -> str:
     """ASCII, lower-case form of a Greek or Latin name, for usernames, e-mail addresses and domains."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

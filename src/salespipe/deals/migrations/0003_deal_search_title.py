@@ -12,16 +12,15 @@ def fill_search_titles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deals', '0002_initial'),
+        ("deals", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deal',
-            name='search_title',
-            field=models.CharField(default='', editable=False, max_length=200),
+            model_name="deal",
+            name="search_title",
+            field=models.CharField(default="", editable=False, max_length=200),
         ),
         migrations.RunPython(fill_search_titles, migrations.RunPython.noop),
     ]
