@@ -107,7 +107,7 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "salespipe.urls"
 WSGI_APPLICATION = "salespipe.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [SOURCE_ROOT / "templates"],
@@ -122,6 +122,10 @@ TEMPLATES = [
         },
     },
 ]
+
+
+if django.VERSION < (6, 0):
+    TEMPLATES[0]["OPTIONS"]["builtins"] = ["template_partials.templatetags.partials"]
 
 
 def _database() -> dict[str, Any]:

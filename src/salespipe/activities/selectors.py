@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from salespipe.activities.models import Activity
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.people.models import User
-from salespipe.people.selectors import owner_scope
+from salespipe.people.selectors import owner_scope, visible_user_ids
 
 ACTIVITY_STATES = ("planned", "overdue", "done", "cancelled")
 
@@ -65,3 +66,166 @@ def activity_get(*, actor: User, activity_id: int) -> Activity:
     if activity is None:
         raise NotFound(f"There is no activity with id {activity_id}, or you may not see it.")
     return activity
+
+
+# --- the deal page and the agenda -------------------------------------------------------------------------
+
+# Each agenda group and each "more" page shows at most this many activities: the page costs the same
+# whatever the backlog.
+AGENDA_PAGE_SIZE = 50
+# "Upcoming" covers tomorrow and the 13 days after it; "Later" pages on beyond.
+AGENDA_UPCOMING_DAYS = 14
+
+
+def _planned() -> Q:
+    return Q(done_at__isnull=True, cancelled_at__isnull=True)
+
+
+def activity_next_step(*, deal_id: int) -> Activity | None:
+    """The deal's next step: its earliest planned activity. `deal_id` must be a deal the caller got from a
+    scoped selector (deal_get): every activity on a visible deal is visible."""
+    return (
+        Activity.objects.filter(_planned(), deal_id=deal_id, due_at__isnull=False)
+        .select_related("owner")
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
+def activity_owner_list(*, actor: User) -> QuerySet[User]:
+    """People whose agenda the actor may open and to whom they may give work: themselves, for a manager
+    also their teams' members, for an admin every active user."""
+    return (
+        User.objects.filter(visible_user_ids(actor), is_active=True)
+        .select_related("team")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class AgendaBounds:
+    """Where the owner's local days begin, as aware instants: the agenda's groups split on these."""
+
+    today: dt.date
+    today_starts: dt.datetime
+    tomorrow_starts: dt.datetime
+    later_starts: dt.datetime
+
+
+def agenda_bounds(
+    *, now: dt.datetime, zone: dt.tzinfo, upcoming_days: int = AGENDA_UPCOMING_DAYS
+) -> AgendaBounds:
+    """Today is the date on the owner's clock, not the server's: at 01:00 UTC it is already the afternoon
+    in Singapore and still the evening before in New York."""
+    today = now.astimezone(zone).date()
+
+    def day_starts(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+    return AgendaBounds(
+        today=today,
+        today_starts=day_starts(today),
+        tomorrow_starts=day_starts(today + dt.timedelta(days=1)),
+        later_starts=day_starts(today + dt.timedelta(days=1 + upcoming_days)),
+    )
+
+
+@dataclass(frozen=True)
+class AgendaPage:
+    """Planned activities of one agenda group in due order, and where the next page starts (None: no
+    more)."""
+
+    activities: list[Activity]
+    next_after: str | None
+
+
+def agenda_cursor(due_at: dt.datetime, activity_id: int) -> str:
+    return f"{due_at.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%S.%fZ')}~{activity_id}"
+
+
+def _after_cursor(after: str) -> Q | None:
+    raw_time, _, raw_id = after.partition("~")
+    try:
+        due_at = dt.datetime.strptime(raw_time, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    if not raw_id.isdigit():
+        return None
+    return Q(due_at__gt=due_at) | Q(due_at=due_at, id__gt=int(raw_id))
+
+
+def agenda_page(
+    *,
+    actor: User,
+    owner_id: int,
+    due_from: dt.datetime | None,
+    due_before: dt.datetime | None,
+    after: str = "",
+    limit: int = AGENDA_PAGE_SIZE,
+) -> AgendaPage:
+    """One page of an owner's planned activities due in [due_from, due_before), earliest first, with the
+    deal, person and organization each links to. One query, on the partial index of planned activities
+    by owner and due time. An owner the actor may not see has no activities for them."""
+    activities = Activity.objects.filter(owner_scope(actor), _planned(), owner_id=owner_id)
+    if due_from is not None:
+        activities = activities.filter(due_at__gte=due_from)
+    if due_before is not None:
+        activities = activities.filter(due_at__lt=due_before)
+    cursor = _after_cursor(after) if after else None
+    if cursor is not None:
+        activities = activities.filter(cursor)
+    found = list(
+        activities.select_related("deal", "person", "organization").order_by("due_at", "id")[: limit + 1]
+    )
+    more = len(found) > limit
+    shown = found[:limit]
+    last = shown[-1] if shown else None
+    next_after = agenda_cursor(last.due_at, last.pk) if more and last and last.due_at else None
+    return AgendaPage(activities=shown, next_after=next_after)
+
+
+@dataclass(frozen=True)
+class Agenda:
+    bounds: AgendaBounds
+    overdue: AgendaPage
+    today: AgendaPage
+    upcoming: AgendaPage
+    # Where "Later" continues after the upcoming days: after the last one shown, or at the end of the
+    # window when it was not full. None: nothing planned later.
+    later_after: str | None
+
+
+def agenda_for(*, actor: User, owner: User, now: dt.datetime, limit: int = AGENDA_PAGE_SIZE) -> Agenda:
+    """The owner's planned activities: overdue (due before their today), today, and the coming days,
+    reckoned in the owner's time zone. Three queries whatever the backlog."""
+    bounds = agenda_bounds(now=now, zone=owner.zone)
+    overdue = agenda_page(
+        actor=actor, owner_id=owner.pk, due_from=None, due_before=bounds.today_starts, limit=limit
+    )
+    today = agenda_page(
+        actor=actor,
+        owner_id=owner.pk,
+        due_from=bounds.today_starts,
+        due_before=bounds.tomorrow_starts,
+        limit=limit,
+    )
+    # Open-ended, so the same query also tells whether anything is planned after the upcoming days.
+    ahead = agenda_page(
+        actor=actor, owner_id=owner.pk, due_from=bounds.tomorrow_starts, due_before=None, limit=limit
+    )
+    in_window = [
+        activity
+        for activity in ahead.activities
+        if activity.due_at is not None and activity.due_at < bounds.later_starts
+    ]
+    if len(in_window) < len(ahead.activities):
+        later_after: str | None = agenda_cursor(bounds.later_starts, 0)
+    else:
+        later_after = ahead.next_after
+    return Agenda(
+        bounds=bounds,
+        overdue=overdue,
+        today=today,
+        upcoming=AgendaPage(activities=in_window, next_after=None),
+        later_after=later_after,
+    )

@@ -1,8 +1,339 @@
-"""Pages for activities: the agenda."""
+"""The agenda: someone's planned activities, overdue, today and coming up, reckoned on their own clock.
 
-from django.http import HttpRequest, HttpResponse
+A rep sees their own agenda; a manager can open a team member's, an admin anyone's. Days split at the
+agenda owner's midnight and times show in their time zone, so a manager in Athens reading the agenda of
+a rep in Singapore sees the rep's "today".
+
+Completing, rescheduling and cancelling work in place: without JavaScript a POST redirects back with a
+message; with htmx the groups are swapped out of band, and a refusal brings back the one item with its
+form and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from salespipe.activities import selectors, services
+from salespipe.activities.forms import CompleteForm, RescheduleForm
+from salespipe.activities.models import Activity
+from salespipe.activities.selectors import Agenda, AgendaBounds, AgendaPage
+from salespipe.core.errors import NotFound, SalespipeError
+from salespipe.deals.models import DealStatus
+from salespipe.deals.selectors import deal_get
+from salespipe.people.models import Role, User
+
+PAGE = "activities/agenda.html"
+
+_TITLES = {
+    "overdue": gettext_lazy("Overdue"),
+    "today": gettext_lazy("Today"),
+    "upcoming": gettext_lazy("Upcoming"),
+    "later": gettext_lazy("Later"),
+}
+_EMPTY = {
+    "overdue": gettext_lazy("Nothing overdue."),
+    "today": gettext_lazy("Nothing planned for today."),
+    "upcoming": gettext_lazy("Nothing planned for the next two weeks."),
+    "later": gettext_lazy("Nothing planned later."),
+}
 
 
+def _actor(request: HttpRequest) -> User:
+    # LoginRequiredMiddleware lets no anonymous request through to a page.
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment; restoring history after a cache miss needs the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _agenda_url(actor: User, owner: User, **params: str) -> str:
+    query = {"owner": str(owner.pk)} if owner.pk != actor.pk else {}
+    query.update(params)
+    url = reverse("activities:agenda")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _owners(actor: User) -> list[User]:
+    """Whose agenda the actor may open; a rep only their own (no query)."""
+    if actor.role == Role.REP:
+        return [actor]
+    return list(selectors.activity_owner_list(actor=actor))
+
+
+def _owner(request: HttpRequest, actor: User, owners: list[User]) -> User:
+    raw = request.GET.get("owner", "")
+    if not raw:
+        return actor
+    owner = next((user for user in owners if str(user.pk) == raw), None)
+    if owner is None:
+        raise Http404("There is no such user, or you may not see their agenda.")
+    return owner
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """A planned activity with its complete and reschedule forms, and the refusal of the last try."""
+
+    activity: Activity
+    complete_form: CompleteForm
+    reschedule_form: RescheduleForm
+    late: bool = False
+    error: str = ""
+    open_action: str = ""
+
+
+def _item(activity: Activity, zone: dt.tzinfo, now: dt.datetime, **failed: Any) -> AgendaItem:
+    auto_id = f"id_agenda{activity.pk}_%s"
+    due = timezone.localtime(activity.due_at, zone) if activity.due_at else None
+    complete_form = failed.pop("complete_form", None) or CompleteForm(kind=activity.kind, auto_id=auto_id)
+    reschedule_form = failed.pop("reschedule_form", None) or RescheduleForm(
+        zone=zone,
+        auto_id=auto_id,
+        initial={"due_date": due.date(), "due_time": due.time()} if due else {},
+    )
+    return AgendaItem(
+        activity=activity,
+        complete_form=complete_form,
+        reschedule_form=reschedule_form,
+        late=activity.due_at is not None and activity.due_at < now,
+        **failed,
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    title: str
+    empty: str
+    items: list[AgendaItem]
+    # Query string parameters of the next page of this group, if there is one.
+    more: dict[str, str] | None
+
+
+def _group(key: str, page: AgendaPage, owner: User, now: dt.datetime, *, more_key: str = "") -> Group:
+    next_after = page.next_after
+    return Group(
+        key=key,
+        title=str(_TITLES[key]),
+        empty=str(_EMPTY[key]),
+        items=[_item(activity, owner.zone, now) for activity in page.activities],
+        more={"group": more_key or key, "after": next_after} if next_after else None,
+    )
+
+
+def _groups(agenda: Agenda, owner: User, now: dt.datetime) -> list[Group]:
+    upcoming = _group("upcoming", agenda.upcoming, owner, now)
+    later = {"group": "later", "after": agenda.later_after} if agenda.later_after else None
+    return [
+        _group("overdue", agenda.overdue, owner, now),
+        _group("today", agenda.today, owner, now),
+        Group(upcoming.key, upcoming.title, upcoming.empty, upcoming.items, later),
+    ]
+
+
+def _more_page(actor: User, owner: User, bounds: AgendaBounds, group: str, after: str) -> AgendaPage:
+    """The page after `after` of one group; "later" runs on past the upcoming days without an end."""
+    due_from, due_before = {
+        "overdue": (None, bounds.today_starts),
+        "today": (bounds.today_starts, bounds.tomorrow_starts),
+        "later": (bounds.tomorrow_starts, None),
+    }[group]
+    return selectors.agenda_page(
+        actor=actor, owner_id=owner.pk, due_from=due_from, due_before=due_before, after=after
+    )
+
+
+def _context(actor: User, owner: User, owners: list[User], now: dt.datetime) -> dict[str, Any]:
+    agenda = selectors.agenda_for(actor=actor, owner=owner, now=now)
+    return {
+        "actor": actor,
+        "owner": owner,
+        "owners": owners,
+        "zone": owner.zone,
+        "zone_name": owner.time_zone,
+        "now": now,
+        "today": agenda.bounds.today,
+        "groups": _groups(agenda, owner, now),
+        "agenda_url": _agenda_url(actor, owner),
+    }
+
+
+@require_GET
 def agenda(request: HttpRequest) -> HttpResponse:
-    return render(request, "activities/agenda.html", {})
+    actor = _actor(request)
+    owners = _owners(actor)
+    owner = _owner(request, actor, owners)
+    now = timezone.now()
+    group = request.GET.get("group", "")
+    after = request.GET.get("after", "")
+    paging = group in ("overdue", "today", "later") and bool(after)
+    if paging and _is_htmx(request):
+        bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
+        more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)
+        fragment = {"group": more, "owner": owner, "zone": owner.zone, "zone_name": owner.time_zone}
+        response = render(request, f"{PAGE}#agenda_items", fragment)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    context = _context(actor, owner, owners, now)
+    if paging:
+        # Without JavaScript "more" opens the page with that group continued from where it stopped.
+        bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
+        more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)
+        replaced = "upcoming" if group == "later" else group
+        context["groups"] = [more if g.key == replaced else g for g in context["groups"]]
+        context["continued"] = more.key
+    response = render(request, PAGE, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- acting on an activity in place ---------------------------------------------------------------------
+
+
+def _activity_or_404(actor: User, activity_id: int) -> Activity:
+    try:
+        return selectors.activity_get(actor=actor, activity_id=activity_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+def _changed(request: HttpRequest, activity: Activity, message: str, *, warning: str = "") -> HttpResponse:
+    """After a change: back to the agenda with a message, or its groups swapped out of band."""
+    actor = _actor(request)
+    owner = activity.owner
+    if not _is_htmx(request):
+        messages.success(request, message)
+        if warning:
+            messages.warning(request, warning)
+        return HttpResponseRedirect(_agenda_url(actor, owner))
+    context = {
+        **_context(actor, owner, [owner], timezone.now()),
+        "notice": message,
+        "warning": warning,
+        "oob": True,
+    }
+    return HttpResponse(render_to_string(f"{PAGE}#agenda_groups", context, request=request))
+
+
+def _refused(
+    request: HttpRequest, activity: Activity, error: str, status: int, **failed: Any
+) -> HttpResponse:
+    """The item again with its form open and the reason; without htmx, back with the reason."""
+    actor = _actor(request)
+    owner = activity.owner
+    if not _is_htmx(request):
+        messages.error(request, error)
+        return HttpResponseRedirect(_agenda_url(actor, owner))
+    context = {
+        "item": _item(activity, owner.zone, timezone.now(), error=error, **failed),
+        "owner": owner,
+        "zone": owner.zone,
+        "zone_name": owner.time_zone,
+    }
+    response = HttpResponse(render_to_string(f"{PAGE}#agenda_item", context, request=request), status=status)
+    response["HX-Retarget"] = f"#agenda-item-{activity.pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _next_step_warning(actor: User, activity: Activity) -> str:
+    """After an appointment is held the deal must get a next step (PRODUCT.md, practice 7)."""
+    if activity.deal_id is None:
+        return ""
+    try:
+        deal = deal_get(actor=actor, deal_id=activity.deal_id)
+    except NotFound:
+        return ""
+    if deal.status != DealStatus.OPEN or deal.next_activity_at is not None:
+        return ""
+    return _("“%(deal)s” has no next step — schedule one.") % {"deal": deal.title}
+
+
+@require_POST
+def activity_complete(request: HttpRequest, activity_id: int) -> HttpResponse:
+    actor = _actor(request)
+    activity = _activity_or_404(actor, activity_id)
+    form = CompleteForm(request.POST, kind=activity.kind, auto_id=f"id_agenda{activity.pk}_%s")
+    if not form.is_valid():
+        return _refused(
+            request, activity, _("Check the outcome."), 422, complete_form=form, open_action="complete"
+        )
+    try:
+        services.activity_complete(actor=actor, activity_id=activity.pk, **form.complete_kwargs())
+    except SalespipeError as error:
+        return _refused(
+            request, activity, error.message, error.http_status, complete_form=form, open_action="complete"
+        )
+    return _changed(
+        request,
+        activity,
+        _("Done: %(subject)s.") % {"subject": activity.subject},
+        warning=_next_step_warning(actor, activity),
+    )
+
+
+@require_POST
+def activity_reschedule(request: HttpRequest, activity_id: int) -> HttpResponse:
+    actor = _actor(request)
+    activity = _activity_or_404(actor, activity_id)
+    zone = activity.owner.zone
+    form = RescheduleForm(request.POST, zone=zone, auto_id=f"id_agenda{activity.pk}_%s")
+    if not form.is_valid():
+        return _refused(
+            request,
+            activity,
+            _("Give a date and a time."),
+            422,
+            reschedule_form=form,
+            open_action="reschedule",
+        )
+    try:
+        moved = services.activity_reschedule(actor=actor, activity_id=activity.pk, due_at=form.due_at())
+    except SalespipeError as error:
+        return _refused(
+            request,
+            activity,
+            error.message,
+            error.http_status,
+            reschedule_form=form,
+            open_action="reschedule",
+        )
+    assert moved.due_at is not None
+    when = formats.date_format(timezone.localtime(moved.due_at, zone), "DATETIME_FORMAT")
+    return _changed(
+        request,
+        activity,
+        _("Rescheduled: %(subject)s, now %(when)s.") % {"subject": activity.subject, "when": when},
+    )
+
+
+@require_POST
+def activity_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
+    actor = _actor(request)
+    activity = _activity_or_404(actor, activity_id)
+    try:
+        services.activity_cancel(actor=actor, activity_id=activity.pk)
+    except SalespipeError as error:
+        return _refused(request, activity, error.message, error.http_status)
+    return _changed(request, activity, _("Cancelled: %(subject)s.") % {"subject": activity.subject})

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
 
-from salespipe.core.errors import InvalidInput, NotAllowed, RuleBroken
-from salespipe.deals.models import Pipeline, Stage, StageKind
+from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
+from salespipe.deals.models import Pipeline, Stage, StageChange, StageKind
 from salespipe.people.models import User
 
 
@@ -152,3 +153,147 @@ def stage_update(*, actor: User, stage_id: int, **changes: object) -> Stage:
         setattr(stage, field, value)
     stage.save(update_fields=list(changes))
     return stage
+
+
+# --- the order and number of open stages ----------------------------------------------------------------
+
+
+def _pipeline_for_change(pipeline_id: int) -> Pipeline:
+    """The pipeline, locked so two admins rearranging its stages at once queue instead of colliding."""
+    pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise NotFound(f"There is no pipeline with id {pipeline_id}.")
+    return pipeline
+
+
+def _stage_for_change(stage_id: int) -> Stage:
+    stage = Stage.objects.filter(pk=stage_id).first()
+    if stage is None:
+        raise NotFound(f"There is no stage with id {stage_id}.")
+    _pipeline_for_change(stage.pipeline_id)
+    return stage
+
+
+def _renumber(pipeline: Pipeline, ordered: list[Stage]) -> None:
+    """Give the stages positions 1..n in this order.
+
+    (pipeline, position) is unique and the database checks it row by row, so a plain swap would collide
+    halfway. All stages first move above the highest position in use, then down to their places."""
+    top = max(stage.position for stage in ordered)
+    pipeline.stages.update(position=F("position") + top + 1)
+    pipeline.stages.update(
+        position=Case(
+            *(When(pk=stage.pk, then=Value(position)) for position, stage in enumerate(ordered, start=1)),
+            output_field=PositiveSmallIntegerField(),
+        )
+    )
+
+
+def _open_then_closed(stages: list[Stage]) -> list[Stage]:
+    return [s for s in stages if s.kind == StageKind.OPEN] + [s for s in stages if s.kind != StageKind.OPEN]
+
+
+@transaction.atomic
+def stage_move(*, actor: User, stage_id: int, direction: str) -> Stage:
+    """Move an open stage one place earlier ("up") or later ("down") among the open stages; the won and
+    lost stages always stay last. Moving the first stage up or the last open stage down changes nothing."""
+    _require_admin(actor)
+    if direction not in ("up", "down"):
+        raise InvalidInput("Move a stage 'up' or 'down'.", fields={"direction": "up or down"})
+    stage = _stage_for_change(stage_id)
+    if stage.kind != StageKind.OPEN:
+        raise RuleBroken(
+            f"'{stage.name}' is a {stage.kind} stage; won and lost stages stay at the end of the pipeline.",
+            code="closed_stage_fixed",
+        )
+    pipeline = stage.pipeline
+    stages = _open_then_closed(list(pipeline.stages.order_by("position")))
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    index = next(i for i, s in enumerate(open_stages) if s.pk == stage.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(open_stages):
+        return stage
+    open_stages[index], open_stages[other] = open_stages[other], open_stages[index]
+    _renumber(pipeline, open_stages + [s for s in stages if s.kind != StageKind.OPEN])
+    stage.refresh_from_db(fields=["position"])
+    return stage
+
+
+@transaction.atomic
+def stage_add(
+    *,
+    actor: User,
+    pipeline_id: int,
+    name: str,
+    default_probability: int,
+    rotting_days: int | None = None,
+    requires_decision_maker: bool = False,
+    requires_budget: bool = False,
+    requires_timeline: bool = False,
+) -> Stage:
+    """A new open stage after the last open one (before won and lost); move it up to place it."""
+    _require_admin(actor)
+    pipeline = _pipeline_for_change(pipeline_id)
+    name = name.strip()
+    if not name or pipeline.stages.filter(name__iexact=name).exists():
+        raise InvalidInput(
+            "Stage names must be present and unique within a pipeline.", fields={"name": "taken"}
+        )
+    if isinstance(default_probability, bool) or not 0 <= default_probability <= 100:
+        raise InvalidInput(
+            "Default probability must be a whole percent from 0 to 100.",
+            fields={"default_probability": "out of range"},
+        )
+    if rotting_days is not None and rotting_days < 0:
+        raise InvalidInput("Rotting days cannot be negative.", fields={"rotting_days": "negative"})
+    stages = _open_then_closed(list(pipeline.stages.order_by("position")))
+    stage = Stage.objects.create(
+        pipeline=pipeline,
+        # Above every position in use; the renumbering below puts it in its place.
+        position=max(s.position for s in stages) + 1,
+        name=name,
+        kind=StageKind.OPEN,
+        default_probability=default_probability,
+        rotting_days=rotting_days,
+        requires_decision_maker=requires_decision_maker,
+        requires_budget=requires_budget,
+        requires_timeline=requires_timeline,
+    )
+    open_count = sum(1 for s in stages if s.kind == StageKind.OPEN)
+    _renumber(pipeline, [*stages[:open_count], stage, *stages[open_count:]])
+    stage.refresh_from_db(fields=["position"])
+    return stage
+
+
+@transaction.atomic
+def stage_remove(*, actor: User, stage_id: int) -> None:
+    """Remove an open stage nobody's deal is in and no deal's history mentions; the pipeline keeps at
+    least one open stage."""
+    _require_admin(actor)
+    stage = _stage_for_change(stage_id)
+    if stage.kind != StageKind.OPEN:
+        raise RuleBroken(
+            f"'{stage.name}' is the pipeline's {stage.kind} stage; every pipeline needs one.",
+            code="closed_stage_fixed",
+        )
+    pipeline = stage.pipeline
+    if not pipeline.stages.filter(kind=StageKind.OPEN).exclude(pk=stage.pk).exists():
+        raise RuleBroken(
+            f"'{stage.name}' is the only open stage of '{pipeline.name}'; add another before removing it.",
+            code="last_open_stage",
+        )
+    deals = stage.deals.count()
+    if deals:
+        raise RuleBroken(
+            f"'{stage.name}' still has {deals} deal(s); move them to another stage first, then remove it.",
+            code="stage_has_deals",
+        )
+    if StageChange.objects.filter(Q(from_stage=stage) | Q(to_stage=stage)).exists():
+        # The history is append-only and points at the stage; removing it would rewrite the past.
+        raise RuleBroken(
+            f"Deals have passed through '{stage.name}', and their stage history keeps it. Rename it or "
+            "switch off its gates instead of removing it.",
+            code="stage_has_history",
+        )
+    stage.delete()
+    _renumber(pipeline, _open_then_closed(list(pipeline.stages.order_by("position"))))

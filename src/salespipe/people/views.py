@@ -1,8 +1,192 @@
-"""Pages for settings: users and teams (admins only)."""
+"""Settings pages for users and teams (administrators only), and what every page view shares."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from salespipe.core.errors import NotAllowed, NotFound, SalespipeError
+from salespipe.directory.forms import add_service_error
+from salespipe.people import selectors, services
+from salespipe.people.forms import TeamForm, UserCreateForm, UserEditForm
+from salespipe.people.models import User
+
+# --- shared by the page views --------------------------------------------------------------------------
 
 
+def actor_of(request: HttpRequest) -> User:
+    """The signed-in user: the actor of every selector and service a page calls. Every page needs a
+    signed-in user (LoginRequiredMiddleware), so there always is one."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def is_fragment_request(request: HttpRequest) -> bool:
+    """An htmx request that wants a piece of the page. Restoring history after a cache miss also comes
+    from htmx (htmx 2 marks it HX-Request too) but needs the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """403 with the reason, on a page that says what to do instead."""
+    return render(request, "people/forbidden.html", {"message": message}, status=403)
+
+
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Settings are for administrators; everyone else gets a 403 that says so."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not actor_of(request).is_admin:
+            return forbidden(request, _("Only an administrator can change the settings."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# --- settings: the overview ----------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
 def settings_home(request: HttpRequest) -> HttpResponse:
     return render(request, "people/settings.html", {})
+
+
+# --- settings: users -----------------------------------------------------------------------------------
+
+
+def _all_users() -> QuerySet[User]:
+    # selectors.user_list leaves out deactivated users; the settings show them so they can come back.
+    return User.objects.select_related("team").order_by("-is_active", "username")
+
+
+@require_GET
+@admin_required
+def settings_users(request: HttpRequest) -> HttpResponse:
+    return render(request, "people/settings_users.html", {"users": _all_users()})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_user_create(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if request.method != "POST":
+        form = UserCreateForm(actor=actor, initial={"time_zone": actor.time_zone})
+        return render(request, "people/settings_user_form.html", {"form": form, "subject": None})
+    form = UserCreateForm(request.POST, actor=actor)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_create(
+                actor=actor,
+                username=data["username"],
+                password=data["password"],
+                role=data["role"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                team_id=data["team"],
+                time_zone=data["time_zone"],
+            )
+        except SalespipeError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Added %(name)s.") % {"name": user.username})
+            return redirect("people:settings_users")
+    return render(request, "people/settings_user_form.html", {"form": form, "subject": None})
+
+
+def _user_or_404(user_id: int) -> User:
+    user = _all_users().filter(pk=user_id).first()
+    if user is None:
+        raise Http404(f"There is no user with id {user_id}.")
+    return user
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    subject = _user_or_404(user_id)
+    if request.method != "POST":
+        form = UserEditForm(actor=actor, initial=UserEditForm.initial_for(subject))
+        return render(request, "people/settings_user_form.html", {"form": form, "subject": subject})
+    form = UserEditForm(request.POST, actor=actor, initial=UserEditForm.initial_for(subject))
+    if form.is_valid():
+        try:
+            services.user_update(actor=actor, user_id=subject.pk, **form.changes_for(subject))
+        except SalespipeError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Saved the changes to %(name)s.") % {"name": subject.username})
+            return redirect("people:settings_users")
+    return render(request, "people/settings_user_form.html", {"form": form, "subject": subject})
+
+
+# --- settings: teams -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_teams(request: HttpRequest) -> HttpResponse:
+    """The teams, and a form to add one."""
+    actor = actor_of(request)
+    form = TeamForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(
+                actor=actor, name=form.cleaned_data["name"], manager_id=form.cleaned_data["manager"]
+            )
+        except SalespipeError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Added the team %(name)s.") % {"name": team.name})
+            return redirect("people:settings_teams")
+    return render(
+        request, "people/settings_teams.html", {"teams": selectors.team_list(actor=actor), "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def settings_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        team = selectors.team_get(actor=actor, team_id=team_id)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    if request.method != "POST":
+        form = TeamForm(actor=actor, initial=TeamForm.initial_for(team))
+        return render(request, "people/settings_team_form.html", {"form": form, "team": team})
+    form = TeamForm(request.POST, actor=actor)
+    if form.is_valid():
+        manager = form.cleaned_data["manager"]
+        try:
+            services.team_update(
+                actor=actor,
+                team_id=team.pk,
+                name=form.cleaned_data["name"],
+                manager_id=manager,
+                clear_manager=manager is None,
+            )
+        except NotAllowed as error:
+            return forbidden(request, error.message)
+        except SalespipeError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Saved the team %(name)s.") % {"name": form.cleaned_data["name"]})
+            return redirect("people:settings_teams")
+    return render(request, "people/settings_team_form.html", {"form": form, "team": team})
