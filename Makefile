@@ -10,7 +10,7 @@ VENV ?= .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format messages setup clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Salespipe needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)." >&2; exit 1; }
@@ -42,6 +42,12 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+## Re-extract the translatable strings into the Greek catalogues and compile them (needs GNU gettext);
+## then translate what is new in src/salespipe/locale/el/LC_MESSAGES/django.po and run it again
+messages: setup
+	cd src/salespipe && $(abspath $(VENV))/bin/salespipe manage makemessages -l el --ignore=node_modules --ignore=.venv --no-obsolete
+	cd src/salespipe && $(abspath $(VENV))/bin/salespipe manage compilemessages
 
 clean:
 	rm -rf $(VENV) .tools node_modules

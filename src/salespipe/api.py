@@ -5,6 +5,7 @@ from salespipe.core.api_support import SalespipeAPI, SessionAuth, TokenAuth, ins
 from salespipe.deals.api import pipelines_router
 from salespipe.deals.api import router as deals_router
 from salespipe.directory.api import router as directory_router
+from salespipe.notifications.api import router as notifications_router
 from salespipe.people.api import router as people_router
 from salespipe.people.api import tokens_router
 
@@ -41,3 +42,4 @@ api.add_router("", activities_router)
 api.add_router("", directory_router)
 api.add_router("", people_router)
 api.add_router("", tokens_router)
+api.add_router("", notifications_router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +87,7 @@ def main() -> None:
     \b
     Quick start:
       salespipe init --demo        create the database, an admin and demo data
-      salespipe serve              run the app on http://127.0.0.1:8000
+      salespipe serve              run the app on http://127.0.0.1:8000 (and its background worker)
 
     Settings come from environment variables: SALESPIPE_HOME (data directory), DATABASE_URL,
     SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE, BASE_CURRENCY. See docs/settings.md.
@@ -202,7 +203,7 @@ def demo(reps: int, deals: int, seed: int, as_json: bool) -> None:
             )
 
 
-@main.command(short_help="Run the app on a production server (gunicorn).")
+@main.command(short_help="Run the app on a production server (gunicorn) and a worker.")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="SALESPIPE_HOST")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="SALESPIPE_PORT"
@@ -214,8 +215,16 @@ def demo(reps: int, deals: int, seed: int, as_json: bool) -> None:
     "--threads", default=4, show_default=True, type=click.IntRange(min=1), envvar="SALESPIPE_THREADS"
 )
 @click.option("--no-migrate", is_flag=True, help="Skip the database migration at start.")
-def serve(host: str, port: int, workers: int, threads: int, no_migrate: bool) -> None:
-    """Run Salespipe on a production WSGI server (gunicorn), migrating the database first."""
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Do not start the background worker; run `salespipe worker` separately instead.",
+)
+def serve(host: str, port: int, workers: int, threads: int, no_migrate: bool, no_worker: bool) -> None:
+    """Run Salespipe on a production WSGI server (gunicorn), migrating the database first.
+
+    Unless --no-worker is given, it also starts one `salespipe worker` process beside the server, so
+    reminders, emails and periodic jobs run with nothing else to start; it stops with the server."""
     _django()
     with _errors():
         from django.db import connections
@@ -229,8 +238,70 @@ def serve(host: str, port: int, workers: int, threads: int, no_migrate: bool) ->
     click.echo(f"Salespipe is running at http://{shown_host}:{port}/  (API docs: /api/v1/docs)")
     if admin:
         _echo_login(admin)
+    background = None if no_worker else _start_worker()
+    if background is not None:
+        click.echo(f"Background worker: running (pid {background.pid}); stops with the server.")
     click.echo("Press Ctrl+C to stop.")
-    _gunicorn(host=host, port=port, workers=workers, threads=threads)
+    try:
+        _gunicorn(host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if background is not None:
+            _stop_worker(background)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`salespipe worker` as a child process. In a session of its own, so that Ctrl+C reaches the server
+    only and the server stops the worker gracefully; told the server's pid, so it stops by itself should
+    the server be killed outright."""
+    return subprocess.Popen(  # noqa: S603 - this very program, with fixed arguments
+        [sys.executable, "-m", "salespipe.cli", "worker", "--parent-pid", str(os.getpid())],
+        start_new_session=True,
+    )
+
+
+def _stop_worker(background: subprocess.Popen[bytes]) -> None:
+    background.terminate()
+    try:
+        # The running task, if any, finishes first (an email is not cut in half).
+        background.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        background.kill()
+        background.wait()
+
+
+@main.command(short_help="Run background work: emails, reminders, periodic jobs.")
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Enqueue the periodic jobs due now, run every queued task, then exit (for cron and scripts).",
+)
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between looks at an empty queue (database backend).",
+)
+@click.option("--parent-pid", type=int, default=None, hidden=True)
+def worker(batch: bool, interval: float, parent_pid: int | None) -> None:
+    """Run the background worker: queued tasks (emails, reminders) and, once a minute, the periodic
+    jobs. Any number of workers may run at once; each task runs once and each periodic job once a minute.
+
+    \b
+    The queue is in the database by default; TASKS_BACKEND=rq and REDIS_URL put it in Redis.
+    Stop with Ctrl+C or SIGTERM: the running task finishes first.
+    """
+    _django()
+    with _errors():
+        from salespipe.core.tasks import backend_kind
+        from salespipe.notifications.worker import worker_run
+
+        _require_database()
+        if not batch:
+            click.echo(f"Salespipe worker: {backend_kind()} backend. Press Ctrl+C to stop.", err=True)
+        ran = worker_run(batch=batch, interval=interval, parent_pid=parent_pid)
+        if batch:
+            click.echo("Done." if ran is None else f"Ran {ran} task{'s' if ran != 1 else ''}.")
 
 
 def _first_admin() -> str | None:

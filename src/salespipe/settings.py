@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import dj_email_url
 import django
+from django.core.exceptions import ImproperlyConfigured
 
 SOURCE_ROOT = Path(__file__).resolve().parent
 _CHECKOUT_ROOT = SOURCE_ROOT.parent.parent
@@ -69,10 +72,16 @@ INSTALLED_APPS = [
     "salespipe.directory",
     "salespipe.deals",
     "salespipe.activities",
+    "salespipe.notifications",
+    # The database task backend's table; installed whatever TASKS_BACKEND says, so switching backends
+    # never leaves the migrations behind.
+    "django_tasks_db",
 ]
 if django.VERSION < (6, 0):
     # Django 6 has {% partialdef %} built in; on the 5.2 line the package it came from provides it.
     INSTALLED_APPS.append("template_partials")
+    # The tasks framework is built into Django 6; on the 5.2 line its backport provides it.
+    INSTALLED_APPS.append("django_tasks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -110,7 +119,9 @@ WSGI_APPLICATION = "salespipe.wsgi.application"
 TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [SOURCE_ROOT / "templates"],
+        # An admin overrides any template, the emails' included, by placing a file of the same path under
+        # $SALESPIPE_HOME/templates (e.g. notifications/email/appointment_reminder.txt).
+        "DIRS": [SALESPIPE_HOME / "templates", SOURCE_ROOT / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -142,6 +153,10 @@ def _database() -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+        # Tests run on a file too, as the app does, not Django's shared in-memory database: there, two
+        # connections writing at once fail with "table is locked" instead of waiting their turn, so the
+        # tests of two workers racing could not run. One file per test run, in the system's temp dir.
+        config["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"salespipe-test-{os.getpid()}.sqlite3")}
     else:
         config["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
         config["CONN_HEALTH_CHECKS"] = True
@@ -165,6 +180,9 @@ LOCALE_PATHS = [SOURCE_ROOT / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Numbers are grouped the way the page's language does it (12.345,50 in Greek), and typed numbers are
+# read that way too. Ids in templates go through `unlocalize`.
+USE_THOUSAND_SEPARATOR = True
 
 # Reports add up money in one currency; deals keep their own currency and a converted base value.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()
@@ -204,6 +222,89 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
     "object-src 'none'"
 )
+
+# --- background work (docs/followups.md) ------------------------------------------------------------------
+# `database` keeps the queue in the app's own database (nothing else to run); `rq` puts it in Redis for
+# many workers; `immediate` runs each task at once in the process that enqueues it (debugging).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower() or "database"
+TASK_QUEUES = ["default"]
+_IMMEDIATE_BACKEND = (
+    "django.tasks.backends.immediate.ImmediateBackend"
+    if django.VERSION >= (6, 0)
+    else "django_tasks.backends.immediate.ImmediateBackend"
+)
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+elif TASKS_BACKEND == "rq":
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES}
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": _IMMEDIATE_BACKEND}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database, rq or immediate, not {TASKS_BACKEND!r}.")
+
+
+# --- email -------------------------------------------------------------------------------------------------
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def _mailer() -> tuple[str, dict[str, Any]]:
+    """The mail backend and its options: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else the usual
+    EMAIL_HOST & co., else files in $SALESPIPE_HOME/mail, so that with nothing configured no mail is
+    lost: it waits there to be read."""
+    if url := os.environ.get("EMAIL_URL", "").strip():
+        parsed: dict[str, Any] = dj_email_url.parse(url)
+        backend = parsed.get("EMAIL_BACKEND")
+        if backend is None:
+            raise ImproperlyConfigured(
+                "EMAIL_URL must start with smtp://, submission:// (STARTTLS on 587), file://, console:// "
+                f"or memory://, e.g. smtp://user:password@mail.example.com:587/?tls=True; got {url[:12]}…"
+            )
+        if backend == _FILE_BACKEND:
+            return backend, {"file_path": "/" + parsed["EMAIL_FILE_PATH"].lstrip("/")}
+        if backend != _SMTP_BACKEND:
+            return backend, {}
+        return backend, {
+            "host": parsed["EMAIL_HOST"] or "localhost",
+            "port": parsed["EMAIL_PORT"] or 25,
+            "username": parsed["EMAIL_HOST_USER"] or "",
+            "password": parsed["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": parsed["EMAIL_USE_TLS"],
+            "use_ssl": parsed["EMAIL_USE_SSL"],
+            "timeout": parsed["EMAIL_TIMEOUT"] or 30,
+        }
+    if host := os.environ.get("EMAIL_HOST", "").strip():
+        return _SMTP_BACKEND, {
+            "host": host,
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS"),
+            "use_ssl": env_bool("EMAIL_USE_SSL"),
+            "timeout": 30,
+        }
+    return _FILE_BACKEND, {"file_path": str(SALESPIPE_HOME / "mail")}
+
+
+_MAIL_BACKEND, _MAIL_OPTIONS = _mailer()
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures mail with MAILERS and deprecates the EMAIL_* settings (an error beside it).
+    MAILERS = {"default": {"BACKEND": _MAIL_BACKEND, "OPTIONS": _MAIL_OPTIONS}}
+else:
+    EMAIL_BACKEND = _MAIL_BACKEND
+    EMAIL_FILE_PATH = _MAIL_OPTIONS.get("file_path", str(SALESPIPE_HOME / "mail"))
+    EMAIL_HOST = _MAIL_OPTIONS.get("host", "localhost")
+    EMAIL_PORT = _MAIL_OPTIONS.get("port", 25)
+    EMAIL_HOST_USER = _MAIL_OPTIONS.get("username", "")
+    EMAIL_HOST_PASSWORD = _MAIL_OPTIONS.get("password", "")
+    EMAIL_USE_TLS = _MAIL_OPTIONS.get("use_tls", False)
+    EMAIL_USE_SSL = _MAIL_OPTIONS.get("use_ssl", False)
+    EMAIL_TIMEOUT = _MAIL_OPTIONS.get("timeout", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "Salespipe <salespipe@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

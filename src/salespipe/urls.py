@@ -12,6 +12,7 @@ urlpatterns = [
     path("agenda/", include("salespipe.activities.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
+    path("", include("salespipe.notifications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # The language picker also sits on the sign-in page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -15,6 +15,7 @@ CHROMIUM = (
     os.environ.get("SALESPIPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
 ARTIFACTS = Path(__file__).parents[2] / "var" / "test-artifacts"
+DOCS_SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 # The flags this machine's closed network needs, and the usual ones for a headless root container.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -76,3 +77,10 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def keep_for_docs(path: Path, name: str | None = None) -> None:
+    """Refresh a screenshot in docs/screenshots when asked to (SALESPIPE_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("SALESPIPE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_SCREENSHOTS / (name or path.name))

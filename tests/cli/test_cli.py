@@ -13,7 +13,7 @@ from salespipe.deals.models import Pipeline
 from salespipe.people.models import ApiToken, Role, User
 from salespipe.people.tokens import token_authenticate
 
-COMMANDS = ["init", "demo", "serve", "token", "manage"]
+COMMANDS = ["init", "demo", "serve", "worker", "token", "manage"]
 
 
 @pytest.fixture

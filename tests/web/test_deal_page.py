@@ -221,7 +221,7 @@ def test_the_edit_form_is_filled_from_the_deal_and_carries_its_version(
     fragment = text(response)
     assert response.status_code == 200
     assert fragment.lstrip().startswith('<div class="field field-editing" id="field-value">')
-    assert 'name="value" value="1000.00"' in fragment
+    assert 'name="value" value="1,000.00"' in fragment
     assert 'name="currency" value="EUR"' in fragment
     assert 'name="version" value="1"' in fragment
     assert "<html" not in fragment

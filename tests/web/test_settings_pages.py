@@ -398,7 +398,7 @@ def test_a_stage_with_deals_is_not_removed_and_the_page_says_why(
     )
 
     # then
-    assert "&#x27;Contacted&#x27; still has 1 deal(s); move them to another stage first" in response.text
+    assert "&#x27;Contacted&#x27; still has 1 deal; move it to another stage first" in response.text
     assert Stage.objects.filter(pk=stages["Contacted"].pk).exists()
 
 

@@ -1,8 +1,6 @@
 """Forms for scheduling, recording, completing and rescheduling activities on the deal page and the
 agenda. They parse what a person typed, reading a date and a time on the clock of the time zone they
 were shown in; the activity services decide what is allowed.
-
-Choice labels match the models' labels word for word (see deals/forms.py for why).
 """
 
 from __future__ import annotations
@@ -16,27 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from salespipe.activities.models import ActivityKind, ActivityOutcome
 from salespipe.deals.forms import DateInput
 
-KIND_CHOICES = [
-    (ActivityKind.CALL.value, _("Call")),
-    (ActivityKind.EMAIL.value, _("Email")),
-    (ActivityKind.MEETING.value, _("Meeting")),
-    (ActivityKind.DEMO.value, _("Demo")),
-    (ActivityKind.TRIAL.value, _("Free trial")),
-    (ActivityKind.GIFT.value, _("Small gift")),
-    (ActivityKind.TASK.value, _("Task")),
-    (ActivityKind.NOTE.value, _("Note")),
-    (ActivityKind.INFO_REQUEST.value, _("Information request")),
-]
-OUTCOME_CHOICES = [
-    (ActivityOutcome.HELD.value, _("Held")),
-    (ActivityOutcome.NO_SHOW.value, _("No-show")),
-    (ActivityOutcome.CANCELLED_BY_PROSPECT.value, _("Cancelled by prospect")),
-    (ActivityOutcome.RESCHEDULED.value, _("Rescheduled")),
-    (ActivityOutcome.CONNECTED.value, _("Connected")),
-    (ActivityOutcome.NO_ANSWER.value, _("No answer")),
-    (ActivityOutcome.LEFT_MESSAGE.value, _("Left a message")),
-    (ActivityOutcome.DONE.value, _("Done")),
-]
+KIND_CHOICES: list[tuple[str, Any]] = ActivityKind.choices
+OUTCOME_CHOICES: list[tuple[str, Any]] = ActivityOutcome.choices
 # What can come of each kind; the services require one of the meeting outcomes for a meeting.
 _MEETING_OUTCOMES = {"held", "no_show", "cancelled_by_prospect", "rescheduled"}
 _CALL_OUTCOMES = {"connected", "no_answer", "left_message", "done"}

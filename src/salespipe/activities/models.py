@@ -1,29 +1,30 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ActivityKind(models.TextChoices):
-    CALL = "call", "Call"
-    EMAIL = "email", "Email"
-    MEETING = "meeting", "Meeting"
-    DEMO = "demo", "Demo"
-    TRIAL = "trial", "Free trial"
-    GIFT = "gift", "Small gift"
-    TASK = "task", "Task"
-    NOTE = "note", "Note"
-    INFO_REQUEST = "info_request", "Information request"
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    DEMO = "demo", _("Demo")
+    TRIAL = "trial", _("Free trial")
+    GIFT = "gift", _("Small gift")
+    TASK = "task", _("Task")
+    NOTE = "note", _("Note")
+    INFO_REQUEST = "info_request", _("Information request")
 
 
 class ActivityOutcome(models.TextChoices):
-    HELD = "held", "Held"
-    NO_SHOW = "no_show", "No-show"
-    CANCELLED_BY_PROSPECT = "cancelled_by_prospect", "Cancelled by prospect"
-    RESCHEDULED = "rescheduled", "Rescheduled"
-    CONNECTED = "connected", "Connected"
-    NO_ANSWER = "no_answer", "No answer"
-    LEFT_MESSAGE = "left_message", "Left a message"
-    DONE = "done", "Done"
+    HELD = "held", _("Held")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED_BY_PROSPECT = "cancelled_by_prospect", _("Cancelled by prospect")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CONNECTED = "connected", _("Connected")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_MESSAGE = "left_message", _("Left a message")
+    DONE = "done", _("Done")
 
 
 class Activity(models.Model):
@@ -48,7 +49,9 @@ class Activity(models.Model):
     )
     due_at = models.DateTimeField(null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="End of a trial or a multi-day activity.")
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("End of a trial or a multi-day activity.")
+    )
     done_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=24, choices=ActivityOutcome.choices, blank=True)
@@ -59,7 +62,8 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        verbose_name_plural = "activities"
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         indexes = [
             # The agenda: a user's planned (not done, not cancelled) activities by due time.
             models.Index(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity
 from salespipe.core.errors import InvalidInput, NotFound
@@ -44,7 +45,8 @@ def activity_list(
     if state is not None:
         if state not in ACTIVITY_STATES:
             raise InvalidInput(
-                f"State must be one of: {', '.join(ACTIVITY_STATES)}.", fields={"state": "unknown"}
+                _("State must be one of: %(states)s.") % {"states": ", ".join(ACTIVITY_STATES)},
+                fields={"state": _("unknown")},
             )
         if state in ("planned", "overdue"):
             activities = activities.filter(done_at__isnull=True, cancelled_at__isnull=True)
@@ -64,7 +66,7 @@ def activity_get(*, actor: User, activity_id: int) -> Activity:
         .first()
     )
     if activity is None:
-        raise NotFound(f"There is no activity with id {activity_id}, or you may not see it.")
+        raise NotFound(_("There is no activity with id %(id)s, or you may not see it.") % {"id": activity_id})
     return activity
 
 

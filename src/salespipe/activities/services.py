@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
 from salespipe.core.errors import InvalidInput, NotFound, RuleBroken
@@ -28,7 +29,8 @@ MEETING_OUTCOMES = (
 def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
     if value is not None and timezone.is_naive(value):
         raise InvalidInput(
-            f"{field} needs a time zone (e.g. 2026-12-01T10:00:00+02:00).", fields={field: "no time zone"}
+            _("%(field)s needs a time zone (e.g. 2026-12-01T10:00:00+02:00).") % {"field": field},
+            fields={field: _("no time zone")},
         )
     return value
 
@@ -38,7 +40,7 @@ def _visible_deal(actor: User, deal_id: int | None) -> Deal | None:
         return None
     deal = Deal.objects.filter(owner_scope(actor), pk=deal_id).select_related("owner").first()
     if deal is None:
-        raise NotFound(f"There is no deal with id {deal_id}, or you may not see it.")
+        raise NotFound(_("There is no deal with id %(id)s, or you may not see it.") % {"id": deal_id})
     return deal
 
 
@@ -51,12 +53,14 @@ def _owner(actor: User, owner_id: int | None, deal: Deal | None) -> User:
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         raise InvalidInput(
-            f"There is no active user with id {owner_id}.", fields={"owner_id": "unknown user"}
+            _("There is no active user with id %(id)s.") % {"id": owner_id},
+            fields={"owner_id": _("unknown user")},
         )
     if not user_can_manage(actor, owner):
         raise InvalidInput(
-            f"You cannot plan work for {owner}; only for yourself or the members of your teams.",
-            fields={"owner_id": "not yours to assign"},
+            _("You cannot plan work for %(user)s; only for yourself or the members of your teams.")
+            % {"user": owner},
+            fields={"owner_id": _("not yours to assign")},
         )
     return owner
 
@@ -68,7 +72,7 @@ def _activity_for_change(actor: User, activity_id: int) -> Activity:
         .first()
     )
     if activity is None:
-        raise NotFound(f"There is no activity with id {activity_id}, or you may not see it.")
+        raise NotFound(_("There is no activity with id %(id)s, or you may not see it.") % {"id": activity_id})
     return activity
 
 
@@ -90,27 +94,35 @@ def _create(
 ) -> Activity:
     if kind not in ActivityKind.values:
         raise InvalidInput(
-            f"Kind must be one of: {', '.join(ActivityKind.values)}.", fields={"kind": "unknown"}
+            _("Kind must be one of: %(kinds)s.") % {"kinds": ", ".join(ActivityKind.values)},
+            fields={"kind": _("unknown")},
         )
-    subject = subject.strip() or ActivityKind(kind).label
+    # Without a subject the activity is named by its kind, in the language of whoever planned it.
+    subject = subject.strip() or str(ActivityKind(kind).label)
     if outcome and outcome not in ActivityOutcome.values:
         raise InvalidInput(
-            f"Outcome must be one of: {', '.join(ActivityOutcome.values)}.", fields={"outcome": "unknown"}
+            _("Outcome must be one of: %(outcomes)s.") % {"outcomes": ", ".join(ActivityOutcome.values)},
+            fields={"outcome": _("unknown")},
         )
     if duration_minutes is not None and not 0 < duration_minutes <= 60 * 24 * 90:
         raise InvalidInput(
-            "Duration is a positive number of minutes.", fields={"duration_minutes": "out of range"}
+            _("Duration is a positive number of minutes."), fields={"duration_minutes": _("out of range")}
         )
     if ends_at is not None and due_at is not None and ends_at < due_at:
-        raise InvalidInput("An activity cannot end before it starts.", fields={"ends_at": "before due_at"})
+        raise InvalidInput(
+            _("An activity cannot end before it starts."), fields={"ends_at": _("before due_at")}
+        )
     deal = _visible_deal(actor, deal_id)
     person = Person.objects.filter(pk=person_id).first() if person_id else None
     if person_id and person is None:
-        raise InvalidInput(f"There is no person with id {person_id}.", fields={"person_id": "unknown"})
+        raise InvalidInput(
+            _("There is no person with id %(id)s.") % {"id": person_id}, fields={"person_id": _("unknown")}
+        )
     organization = Organization.objects.filter(pk=organization_id).first() if organization_id else None
     if organization_id and organization is None:
         raise InvalidInput(
-            f"There is no organization with id {organization_id}.", fields={"organization_id": "unknown"}
+            _("There is no organization with id %(id)s.") % {"id": organization_id},
+            fields={"organization_id": _("unknown")},
         )
     activity = Activity.objects.create(
         kind=kind,
@@ -152,9 +164,11 @@ def activity_schedule(
 ) -> Activity:
     """Plan an activity for a time; it shows in the owner's agenda until done or cancelled."""
     if kind == ActivityKind.NOTE:
-        raise InvalidInput("A note is written, not scheduled; record it instead.", fields={"kind": "note"})
+        raise InvalidInput(
+            _("A note is written, not scheduled; record it instead."), fields={"kind": _("note")}
+        )
     if due_at is None:
-        raise InvalidInput("Say when it is due.", fields={"due_at": "required"})
+        raise InvalidInput(_("Say when it is due."), fields={"due_at": _("required")})
     return _create(
         actor=actor,
         kind=kind,
@@ -190,8 +204,8 @@ def activity_record(
     when = _aware(done_at, "done_at") or timezone.now()
     if when > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput(
-            "A recorded activity cannot be done in the future; schedule it instead.",
-            fields={"done_at": "in the future"},
+            _("A recorded activity cannot be done in the future; schedule it instead."),
+            fields={"done_at": _("in the future")},
         )
     return _create(
         actor=actor,
@@ -222,17 +236,19 @@ def activity_complete(
     activity = _activity_for_change(actor, activity_id)
     if activity.cancelled_at is not None:
         raise RuleBroken(
-            "This activity was cancelled; schedule a new one instead.", code="activity_cancelled"
+            _("This activity was cancelled; schedule a new one instead."), code="activity_cancelled"
         )
     if activity.done_at is not None:
-        raise RuleBroken("This activity is done already.", code="activity_done")
+        raise RuleBroken(_("This activity is done already."), code="activity_done")
     if activity.kind == ActivityKind.MEETING and outcome not in MEETING_OUTCOMES:
         raise InvalidInput(
-            f"Say how the meeting went: one of {', '.join(MEETING_OUTCOMES)}.", fields={"outcome": "required"}
+            _("Say how the meeting went: one of %(outcomes)s.") % {"outcomes": ", ".join(MEETING_OUTCOMES)},
+            fields={"outcome": _("required")},
         )
     if outcome and outcome not in ActivityOutcome.values:
         raise InvalidInput(
-            f"Outcome must be one of: {', '.join(ActivityOutcome.values)}.", fields={"outcome": "unknown"}
+            _("Outcome must be one of: %(outcomes)s.") % {"outcomes": ", ".join(ActivityOutcome.values)},
+            fields={"outcome": _("unknown")},
         )
     activity.done_at = _aware(done_at, "done_at") or timezone.now()
     activity.outcome = outcome or ActivityOutcome.DONE
@@ -250,12 +266,13 @@ def activity_complete(
 def activity_reschedule(*, actor: User, activity_id: int, due_at: dt.datetime) -> Activity:
     activity = _activity_for_change(actor, activity_id)
     if not activity.is_planned:
-        raise RuleBroken("Only a planned activity can be rescheduled.", code="activity_not_planned")
+        raise RuleBroken(_("Only a planned activity can be rescheduled."), code="activity_not_planned")
     activity.due_at = _aware(due_at, "due_at")
     fields = ["due_at"]
     if activity.ends_at is not None and activity.due_at is not None and activity.ends_at < activity.due_at:
         raise InvalidInput(
-            "The new time is after the activity's end; change the end too.", fields={"due_at": "after end"}
+            _("The new time is after the activity's end; change the end too."),
+            fields={"due_at": _("after end")},
         )
     activity.save(update_fields=fields)
     if activity.deal_id:
@@ -267,7 +284,7 @@ def activity_reschedule(*, actor: User, activity_id: int, due_at: dt.datetime) -
 def activity_cancel(*, actor: User, activity_id: int) -> Activity:
     activity = _activity_for_change(actor, activity_id)
     if not activity.is_planned:
-        raise RuleBroken("Only a planned activity can be cancelled.", code="activity_not_planned")
+        raise RuleBroken(_("Only a planned activity can be cancelled."), code="activity_not_planned")
     activity.cancelled_at = timezone.now()
     activity.save(update_fields=["cancelled_at"])
     if activity.deal_id:
@@ -283,8 +300,11 @@ def activity_update(*, actor: User, activity_id: int, **changes: Any) -> Activit
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise InvalidInput(
-            f"These fields cannot be edited here: {', '.join(sorted(unknown))}. "
-            "Use reschedule, complete or cancel for the time and state."
+            _(
+                "These fields cannot be edited here: %(fields)s. "
+                "Use reschedule, complete or cancel for the time and state."
+            )
+            % {"fields": ", ".join(sorted(unknown))}
         )
     activity = _activity_for_change(actor, activity_id)
     if "subject" in changes:
@@ -295,7 +315,7 @@ def activity_update(*, actor: User, activity_id: int, **changes: Any) -> Activit
         _aware(changes["ends_at"], "ends_at")
         if changes["ends_at"] and activity.due_at and changes["ends_at"] < activity.due_at:
             raise InvalidInput(
-                "An activity cannot end before it starts.", fields={"ends_at": "before due_at"}
+                _("An activity cannot end before it starts."), fields={"ends_at": _("before due_at")}
             )
     for field, value in changes.items():
         setattr(activity, field, value)

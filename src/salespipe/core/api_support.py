@@ -20,6 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -148,25 +149,29 @@ def install_error_handlers(api: NinjaAPI) -> None:
         fields = _validation_fields(exc)
         listing = "; ".join(f"{path}: {message}" for path, message in fields.items())
         return respond(
-            request, 422, error_body("invalid", f"The request has invalid values ({listing}).", fields)
+            request,
+            422,
+            error_body(
+                "invalid", _("The request has invalid values (%(problems)s).") % {"problems": listing}, fields
+            ),
         )
 
     @api.exception_handler(Http404)
     @api.exception_handler(ObjectDoesNotExist)
     def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
         return respond(
-            request, 404, error_body("not_found", "There is no such thing, or you may not see it.")
+            request, 404, error_body("not_found", _("There is no such thing, or you may not see it."))
         )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         if request.headers.get("Authorization"):
-            message = (
+            message = _(
                 "The token is unknown, revoked or expired. Create a new one with "
                 "`salespipe token create --user NAME --name WHERE` or POST /api/v1/tokens."
             )
         else:
-            message = (
+            message = _(
                 "Sign in, or send a personal access token as `Authorization: Bearer <token>` "
                 "(create one with `salespipe token create --user NAME --name WHERE`)."
             )
@@ -179,9 +184,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         code = STATUS_CODES.get(exc.status_code, "error")
         message = str(exc)
         if exc.status_code == 403 and "CSRF" in message:
-            code, message = "csrf_failed", "The CSRF token is missing or wrong; send the X-CSRFToken header."
+            code, message = (
+                "csrf_failed",
+                _("The CSRF token is missing or wrong; send the X-CSRFToken header."),
+            )
         elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
-            code, message = "malformed_body", "The request body is not valid JSON."
+            code, message = "malformed_body", _("The request body is not valid JSON.")
         return respond(request, exc.status_code, error_body(code, message))
 
     @api.exception_handler(Exception)
@@ -190,7 +198,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(
             request,
             500,
-            error_body("server_error", "Something went wrong on the server; it has been logged."),
+            error_body("server_error", _("Something went wrong on the server; it has been logged.")),
         )
 
 
@@ -203,7 +211,9 @@ def _json_method_not_allowed(view: Callable[..., HttpResponseBase]) -> Callable[
             answer = _json_response(
                 405,
                 error_body(
-                    "method_not_allowed", f"{request.method} is not allowed here; use one of: {allowed}."
+                    "method_not_allowed",
+                    _("%(method)s is not allowed here; use one of: %(allowed)s.")
+                    % {"method": request.method, "allowed": allowed},
                 ),
             )
             answer["Allow"] = allowed
@@ -220,7 +230,10 @@ def _json_response(status: int, body: dict[str, Any]) -> HttpResponse:
 def _no_such_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return _json_response(
         404,
-        error_body("not_found", f"There is no endpoint at {request.path}; the reference is at /api/v1/docs."),
+        error_body(
+            "not_found",
+            _("There is no endpoint at %(path)s; the reference is at /api/v1/docs.") % {"path": request.path},
+        ),
     )
 
 
@@ -263,7 +276,7 @@ class PatchSchema(InputSchema):
     def _null_only_where_clearable(cls, value: object, info: ValidationInfo) -> object:
         if value is None and info.field_name not in cls.clearable:
             raise PydanticCustomError(
-                "null_not_allowed", "cannot be null; leave the field out to keep its value"
+                "null_not_allowed", _("cannot be null; leave the field out to keep its value")
             )
         return value
 
@@ -316,8 +329,8 @@ def cursor_decode(cursor: str) -> int:
     digits = raw.removeprefix(_CURSOR_PREFIX)
     if not raw.startswith(_CURSOR_PREFIX) or not digits.isdigit() or int(digits) < 1:
         raise InvalidInput(
-            "The cursor is not one this API handed out; start again without it.",
-            fields={"cursor": "invalid cursor"},
+            _("The cursor is not one this API handed out; start again without it."),
+            fields={"cursor": _("invalid cursor")},
         )
     return int(digits)
 
@@ -353,9 +366,12 @@ def if_match_version(if_match: str | None, *, deal_id: int) -> int | None:
         if match and int(match["deal"]) == deal_id:
             return int(match["version"])
     raise StaleVersion(
-        f"If-Match {if_match} is not an ETag of deal {deal_id}; send the ETag header of "
-        f'GET /api/v1/deals/{deal_id}, e.g. "deal-{deal_id}-v3".',
-        fields={"If-Match": "not this deal's ETag"},
+        _(
+            "If-Match %(if_match)s is not an ETag of deal %(deal)s; send the ETag header of "
+            'GET /api/v1/deals/%(deal)s, e.g. "deal-%(deal)s-v3".'
+        )
+        % {"if_match": if_match, "deal": deal_id},
+        fields={"If-Match": _("not this deal's ETag")},
     )
 
 

@@ -7,6 +7,7 @@ from functools import cache
 
 from babel.numbers import list_currencies
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput
 
@@ -22,8 +23,9 @@ def currency_code(raw: str, *, field: str = "currency") -> str:
     code = (raw or "").strip().upper()
     if code not in _known_currencies():
         raise InvalidInput(
-            f"'{raw}' is not an ISO 4217 currency code; use three letters such as EUR, USD or GBP.",
-            fields={field: "unknown currency code"},
+            _("'%(code)s' is not an ISO 4217 currency code; use three letters such as EUR, USD or GBP.")
+            % {"code": raw},
+            fields={field: _("unknown currency code")},
         )
     return code
 

@@ -1,8 +1,7 @@
 """Forms of the deal page. They parse and label what a person typed; the deal services decide whether
 it is allowed (gates, ranges, who may own a deal) and say why not.
 
-Choice labels are written out here with gettext_lazy, matching the models' labels word for word, so one
-catalogue entry translates both the form's options and `{% translate deal.get_source_display %}`.
+Choice labels come from the models' choices, which are translatable (gettext_lazy).
 """
 
 from __future__ import annotations
@@ -15,37 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from salespipe.deals.models import AuthorityConfirmation, ContactRole, DealSource, Urgency
 from salespipe.people.models import User
 
-SOURCE_CHOICES = [
-    (DealSource.COLD_CALL.value, _("Cold call")),
-    (DealSource.REFERRAL.value, _("Referral")),
-    (DealSource.WEBSITE.value, _("Website")),
-    (DealSource.EVENT.value, _("Event")),
-    (DealSource.PARTNER.value, _("Partner")),
-    (DealSource.INBOUND.value, _("Inbound request")),
-    (DealSource.EXISTING_CUSTOMER.value, _("Existing customer")),
-    (DealSource.OTHER.value, _("Other")),
-]
-URGENCY_CHOICES = [
-    (Urgency.LOW.value, _("Low")),
-    (Urgency.MEDIUM.value, _("Medium")),
-    (Urgency.HIGH.value, _("High")),
-]
-ROLE_CHOICES = [
-    (ContactRole.DECISION_MAKER.value, _("Decision maker")),
-    (ContactRole.ECONOMIC_BUYER.value, _("Economic buyer")),
-    (ContactRole.CHAMPION.value, _("Champion")),
-    (ContactRole.INFLUENCER.value, _("Influencer")),
-    (ContactRole.GATEKEEPER.value, _("Gatekeeper")),
-    (ContactRole.USER.value, _("User")),
-]
-CONFIRMATION_CHOICES = [
-    (AuthorityConfirmation.ASKED_DIRECTLY.value, _("Asked directly")),
-    (AuthorityConfirmation.MEETING.value, _("In a meeting")),
-    (AuthorityConfirmation.EMAIL.value, _("In writing (email)")),
-    (AuthorityConfirmation.ORG_CHART.value, _("Organization chart")),
-    (AuthorityConfirmation.REFERRAL.value, _("Told by a colleague of theirs")),
-    (AuthorityConfirmation.OTHER.value, _("Other")),
-]
+SOURCE_CHOICES: list[tuple[str, Any]] = DealSource.choices
+URGENCY_CHOICES: list[tuple[str, Any]] = Urgency.choices
+ROLE_CHOICES: list[tuple[str, Any]] = ContactRole.choices
+CONFIRMATION_CHOICES: list[tuple[str, Any]] = AuthorityConfirmation.choices
 _NONE: list[tuple[str, Any]] = [("", "—")]
 
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils.translation import gettext as _
+
 from salespipe.core.errors import RuleBroken
 
 
@@ -47,22 +49,31 @@ def gates_check(*, deal_title: str, stages: Iterable[GatedStage], qualification:
     for stage in stages:
         if stage.requires_decision_maker and not qualification.decision_maker_confirmed:
             raise RuleBroken(
-                f"'{deal_title}' cannot enter '{stage.name}' before a decision maker is confirmed. "
-                "Add the person who decides (decision maker or economic buyer) to the deal and confirm "
-                "their buying authority: who confirmed it, when and how.",
+                _(
+                    "'%(title)s' cannot enter '%(stage)s' before a decision maker is confirmed. "
+                    "Add the person who decides (decision maker or economic buyer) to the deal and "
+                    "confirm their buying authority: who confirmed it, when and how."
+                )
+                % {"title": deal_title, "stage": stage.name},
                 code="decision_maker_required",
             )
         if stage.requires_budget and not qualification.budget_known:
             raise RuleBroken(
-                f"'{deal_title}' cannot enter '{stage.name}' before the prospect's budget is known. "
-                "Record the budget amount on the deal, with the evidence for it.",
+                _(
+                    "'%(title)s' cannot enter '%(stage)s' before the prospect's budget is known. "
+                    "Record the budget amount on the deal, with the evidence for it."
+                )
+                % {"title": deal_title, "stage": stage.name},
                 code="budget_required",
-                fields={"budget_amount": "required by the stage"},
+                fields={"budget_amount": _("required by the stage")},
             )
         if stage.requires_timeline and not qualification.timeline_known:
             raise RuleBroken(
-                f"'{deal_title}' cannot enter '{stage.name}' before the decision timeline is known. "
-                "Record by when the prospect decides (decision date) on the deal.",
+                _(
+                    "'%(title)s' cannot enter '%(stage)s' before the decision timeline is known. "
+                    "Record by when the prospect decides (decision date) on the deal."
+                )
+                % {"title": deal_title, "stage": stage.name},
                 code="timeline_required",
-                fields={"decision_date": "required by the stage"},
+                fields={"decision_date": _("required by the stage")},
             )

@@ -6,17 +6,20 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Pipeline(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    is_default = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["position", "name"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline"
@@ -28,28 +31,37 @@ class Pipeline(models.Model):
 
 
 class StageKind(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
 
 
 class Stage(models.Model):
     """A step of a pipeline, with the rules (gates) a deal must meet to enter it."""
 
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
-    name = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
-    default_probability = models.PositiveSmallIntegerField(help_text="Win probability in percent, 0-100.")
-    rotting_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Days without progress before a deal here counts as rotting."
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="stages", verbose_name=_("pipeline")
     )
-    requires_decision_maker = models.BooleanField(default=False)
-    requires_budget = models.BooleanField(default=False)
-    requires_timeline = models.BooleanField(default=False)
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    default_probability = models.PositiveSmallIntegerField(
+        _("default win probability"), help_text=_("Win probability in percent, 0-100.")
+    )
+    rotting_days = models.PositiveSmallIntegerField(
+        _("rotting days"),
+        null=True,
+        blank=True,
+        help_text=_("Days without progress before a deal here counts as rotting."),
+    )
+    requires_decision_maker = models.BooleanField(_("needs a confirmed decision maker"), default=False)
+    requires_budget = models.BooleanField(_("needs a known budget"), default=False)
+    requires_timeline = models.BooleanField(_("needs a decision date"), default=False)
 
     class Meta:
         ordering = ["pipeline", "position"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "position"], name="stage_position_unique"),
             models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique"),
@@ -61,26 +73,26 @@ class Stage(models.Model):
 
 
 class DealStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
 
 
 class DealSource(models.TextChoices):
-    COLD_CALL = "cold_call", "Cold call"
-    REFERRAL = "referral", "Referral"
-    WEBSITE = "website", "Website"
-    EVENT = "event", "Event"
-    PARTNER = "partner", "Partner"
-    INBOUND = "inbound", "Inbound request"
-    EXISTING_CUSTOMER = "existing_customer", "Existing customer"
-    OTHER = "other", "Other"
+    COLD_CALL = "cold_call", _("Cold call")
+    REFERRAL = "referral", _("Referral")
+    WEBSITE = "website", _("Website")
+    EVENT = "event", _("Event")
+    PARTNER = "partner", _("Partner")
+    INBOUND = "inbound", _("Inbound request")
+    EXISTING_CUSTOMER = "existing_customer", _("Existing customer")
+    OTHER = "other", _("Other")
 
 
 class Urgency(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
 
 
 class Deal(models.Model):
@@ -96,7 +108,7 @@ class Deal(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deals",
-        help_text="Main contact.",
+        help_text=_("Main contact."),
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
@@ -109,15 +121,15 @@ class Deal(models.Model):
     base_value = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
     expected_close_date = models.DateField(null=True, blank=True)
     probability = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Manual win probability in percent; empty uses the stage's."
+        null=True, blank=True, help_text=_("Manual win probability in percent; empty uses the stage's.")
     )
     source = models.CharField(max_length=32, choices=DealSource.choices, blank=True)
 
     budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     budget_evidence = models.TextField(
-        blank=True, help_text="Why the budget is believed, e.g. past purchases."
+        blank=True, help_text=_("Why the budget is believed, e.g. past purchases.")
     )
-    decision_date = models.DateField(null=True, blank=True, help_text="When the prospect decides.")
+    decision_date = models.DateField(null=True, blank=True, help_text=_("When the prospect decides."))
     urgency = models.CharField(max_length=8, choices=Urgency.choices, blank=True)
 
     lost_reason = models.CharField(max_length=200, blank=True)
@@ -138,6 +150,8 @@ class Deal(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
         indexes = [
             models.Index(fields=["owner", "status", "expected_close_date"], name="deal_owner_status_close"),
             models.Index(fields=["stage", "status", "-value"], name="deal_stage_status_value"),
@@ -184,12 +198,12 @@ class Deal(models.Model):
 
 
 class ContactRole(models.TextChoices):
-    DECISION_MAKER = "decision_maker", "Decision maker"
-    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
-    CHAMPION = "champion", "Champion"
-    INFLUENCER = "influencer", "Influencer"
-    GATEKEEPER = "gatekeeper", "Gatekeeper"
-    USER = "user", "User"
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
+    CHAMPION = "champion", _("Champion")
+    INFLUENCER = "influencer", _("Influencer")
+    GATEKEEPER = "gatekeeper", _("Gatekeeper")
+    USER = "user", _("User")
 
 
 # Either of these, once confirmed, can say yes to the purchase.
@@ -197,12 +211,12 @@ BUYING_AUTHORITY_ROLES = (ContactRole.DECISION_MAKER, ContactRole.ECONOMIC_BUYER
 
 
 class AuthorityConfirmation(models.TextChoices):
-    ASKED_DIRECTLY = "asked_directly", "Asked directly"
-    MEETING = "meeting", "In a meeting"
-    EMAIL = "email", "In writing (email)"
-    ORG_CHART = "org_chart", "Organization chart"
-    REFERRAL = "referral", "Told by a colleague of theirs"
-    OTHER = "other", "Other"
+    ASKED_DIRECTLY = "asked_directly", _("Asked directly")
+    MEETING = "meeting", _("In a meeting")
+    EMAIL = "email", _("In writing (email)")
+    ORG_CHART = "org_chart", _("Organization chart")
+    REFERRAL = "referral", _("Told by a colleague of theirs")
+    OTHER = "other", _("Other")
 
 
 class DealContact(models.Model):
@@ -223,6 +237,8 @@ class DealContact(models.Model):
 
     class Meta:
         ordering = ["deal", "role", "id"]
+        verbose_name = _("deal contact")
+        verbose_name_plural = _("deal contacts")
         constraints = [
             models.UniqueConstraint(fields=["deal", "person", "role"], name="deal_contact_role_unique"),
             models.CheckConstraint(
@@ -254,6 +270,8 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["deal", "changed_at", "id"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
         indexes = [
             models.Index(fields=["deal", "changed_at"], name="stagechange_deal_time"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_stage_time"),

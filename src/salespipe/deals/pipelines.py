@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.deals.models import Pipeline, Stage, StageChange, StageKind
@@ -41,26 +43,26 @@ DEFAULT_STAGES: tuple[StageSpec, ...] = (
 
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise NotAllowed("Only an administrator can change pipelines and stages.")
+        raise NotAllowed(_("Only an administrator can change pipelines and stages."))
 
 
 def _validate_stage_specs(stages: tuple[StageSpec, ...] | list[StageSpec]) -> None:
     kinds = [spec.kind for spec in stages]
     if kinds.count(StageKind.WON) != 1 or kinds.count(StageKind.LOST) != 1 or StageKind.OPEN not in kinds:
         raise InvalidInput(
-            "A pipeline needs at least one open stage, exactly one won stage and exactly one lost stage.",
-            fields={"stages": "add open stages and one won and one lost stage"},
+            _("A pipeline needs at least one open stage, exactly one won stage and exactly one lost stage."),
+            fields={"stages": _("add open stages and one won and one lost stage")},
         )
     names = [spec.name.strip().casefold() for spec in stages]
     if len(set(names)) != len(names) or "" in names:
         raise InvalidInput(
-            "Stage names must be present and unique within a pipeline.", fields={"stages": "duplicate"}
+            _("Stage names must be present and unique within a pipeline."), fields={"stages": _("duplicate")}
         )
     for spec in stages:
         if not 0 <= spec.default_probability <= 100:
             raise InvalidInput(
-                f"Stage '{spec.name}': default probability must be 0-100 percent.",
-                fields={"default_probability": "out of range"},
+                _("Stage '%(stage)s': default probability must be 0-100 percent.") % {"stage": spec.name},
+                fields={"default_probability": _("out of range")},
             )
 
 
@@ -102,10 +104,11 @@ def pipeline_ensure_default() -> Pipeline:
 def pipeline_create(*, actor: User, name: str, stages: list[StageSpec] | None = None) -> Pipeline:
     _require_admin(actor)
     if not name.strip():
-        raise InvalidInput("A pipeline needs a name.", fields={"name": "required"})
+        raise InvalidInput(_("A pipeline needs a name."), fields={"name": _("required")})
     if Pipeline.objects.filter(name__iexact=name.strip()).exists():
         raise InvalidInput(
-            f"A pipeline named '{name}' exists already; pick another name.", fields={"name": "taken"}
+            _("A pipeline named '%(name)s' exists already; pick another name.") % {"name": name},
+            fields={"name": _("taken")},
         )
     specs = stages or list(DEFAULT_STAGES)
     _validate_stage_specs(specs)
@@ -128,27 +131,29 @@ def stage_update(*, actor: User, stage_id: int, **changes: object) -> Stage:
     _require_admin(actor)
     unknown = set(changes) - _STAGE_FIELDS
     if unknown:
-        raise InvalidInput(f"These stage fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("These stage fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     stage = Stage.objects.select_for_update().select_related("pipeline").get(pk=stage_id)
     if "default_probability" in changes:
         probability = changes["default_probability"]
         if not isinstance(probability, int) or not 0 <= probability <= 100:
             raise InvalidInput(
-                "Default probability must be a whole percent from 0 to 100.",
-                fields={"default_probability": "out of range"},
+                _("Default probability must be a whole percent from 0 to 100."),
+                fields={"default_probability": _("out of range")},
             )
     if "name" in changes:
         name = str(changes["name"]).strip()
         clash = Stage.objects.filter(pipeline=stage.pipeline, name__iexact=name).exclude(pk=stage.pk)
         if not name or clash.exists():
             raise InvalidInput(
-                "Stage names must be present and unique within a pipeline.", fields={"name": "taken"}
+                _("Stage names must be present and unique within a pipeline."), fields={"name": _("taken")}
             )
         changes["name"] = name
     if stage.kind != StageKind.OPEN and any(
         changes.get(gate) for gate in ("requires_decision_maker", "requires_budget", "requires_timeline")
     ):
-        raise RuleBroken("Gates apply to open stages only; won and lost stages cannot have them.")
+        raise RuleBroken(_("Gates apply to open stages only; won and lost stages cannot have them."))
     for field, value in changes.items():
         setattr(stage, field, value)
     stage.save(update_fields=list(changes))
@@ -162,14 +167,14 @@ def _pipeline_for_change(pipeline_id: int) -> Pipeline:
     """The pipeline, locked so two admins rearranging its stages at once queue instead of colliding."""
     pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
     if pipeline is None:
-        raise NotFound(f"There is no pipeline with id {pipeline_id}.")
+        raise NotFound(_("There is no pipeline with id %(id)s.") % {"id": pipeline_id})
     return pipeline
 
 
 def _stage_for_change(stage_id: int) -> Stage:
     stage = Stage.objects.filter(pk=stage_id).first()
     if stage is None:
-        raise NotFound(f"There is no stage with id {stage_id}.")
+        raise NotFound(_("There is no stage with id %(id)s.") % {"id": stage_id})
     _pipeline_for_change(stage.pipeline_id)
     return stage
 
@@ -199,13 +204,15 @@ def stage_move(*, actor: User, stage_id: int, direction: str) -> Stage:
     lost stages always stay last. Moving the first stage up or the last open stage down changes nothing."""
     _require_admin(actor)
     if direction not in ("up", "down"):
-        raise InvalidInput("Move a stage 'up' or 'down'.", fields={"direction": "up or down"})
+        raise InvalidInput(_("Move a stage 'up' or 'down'."), fields={"direction": _("up or down")})
     stage = _stage_for_change(stage_id)
     if stage.kind != StageKind.OPEN:
-        raise RuleBroken(
-            f"'{stage.name}' is a {stage.kind} stage; won and lost stages stay at the end of the pipeline.",
-            code="closed_stage_fixed",
+        fixed = (
+            _("'%(stage)s' is a won stage; won and lost stages stay at the end of the pipeline.")
+            if stage.kind == StageKind.WON
+            else _("'%(stage)s' is a lost stage; won and lost stages stay at the end of the pipeline.")
         )
+        raise RuleBroken(fixed % {"stage": stage.name}, code="closed_stage_fixed")
     pipeline = stage.pipeline
     stages = _open_then_closed(list(pipeline.stages.order_by("position")))
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
@@ -237,15 +244,15 @@ def stage_add(
     name = name.strip()
     if not name or pipeline.stages.filter(name__iexact=name).exists():
         raise InvalidInput(
-            "Stage names must be present and unique within a pipeline.", fields={"name": "taken"}
+            _("Stage names must be present and unique within a pipeline."), fields={"name": _("taken")}
         )
     if isinstance(default_probability, bool) or not 0 <= default_probability <= 100:
         raise InvalidInput(
-            "Default probability must be a whole percent from 0 to 100.",
-            fields={"default_probability": "out of range"},
+            _("Default probability must be a whole percent from 0 to 100."),
+            fields={"default_probability": _("out of range")},
         )
     if rotting_days is not None and rotting_days < 0:
-        raise InvalidInput("Rotting days cannot be negative.", fields={"rotting_days": "negative"})
+        raise InvalidInput(_("Rotting days cannot be negative."), fields={"rotting_days": _("negative")})
     stages = _open_then_closed(list(pipeline.stages.order_by("position")))
     stage = Stage.objects.create(
         pipeline=pipeline,
@@ -272,27 +279,40 @@ def stage_remove(*, actor: User, stage_id: int) -> None:
     _require_admin(actor)
     stage = _stage_for_change(stage_id)
     if stage.kind != StageKind.OPEN:
-        raise RuleBroken(
-            f"'{stage.name}' is the pipeline's {stage.kind} stage; every pipeline needs one.",
-            code="closed_stage_fixed",
+        needed = (
+            _("'%(stage)s' is the pipeline's won stage; every pipeline needs one.")
+            if stage.kind == StageKind.WON
+            else _("'%(stage)s' is the pipeline's lost stage; every pipeline needs one.")
         )
+        raise RuleBroken(needed % {"stage": stage.name}, code="closed_stage_fixed")
     pipeline = stage.pipeline
     if not pipeline.stages.filter(kind=StageKind.OPEN).exclude(pk=stage.pk).exists():
         raise RuleBroken(
-            f"'{stage.name}' is the only open stage of '{pipeline.name}'; add another before removing it.",
+            _("'%(stage)s' is the only open stage of '%(pipeline)s'; add another before removing it.")
+            % {"stage": stage.name, "pipeline": pipeline.name},
             code="last_open_stage",
         )
     deals = stage.deals.count()
     if deals:
         raise RuleBroken(
-            f"'{stage.name}' still has {deals} deal(s); move them to another stage first, then remove it.",
+            ngettext(
+                "'%(stage)s' still has %(count)d deal; move it to another stage first, then remove "
+                "the stage.",
+                "'%(stage)s' still has %(count)d deals; move them to another stage first, then remove "
+                "the stage.",
+                deals,
+            )
+            % {"stage": stage.name, "count": deals},
             code="stage_has_deals",
         )
     if StageChange.objects.filter(Q(from_stage=stage) | Q(to_stage=stage)).exists():
         # The history is append-only and points at the stage; removing it would rewrite the past.
         raise RuleBroken(
-            f"Deals have passed through '{stage.name}', and their stage history keeps it. Rename it or "
-            "switch off its gates instead of removing it.",
+            _(
+                "Deals have passed through '%(stage)s', and their stage history keeps it. Rename it or "
+                "switch off its gates instead of removing it."
+            )
+            % {"stage": stage.name},
             code="stage_has_history",
         )
     stage.delete()

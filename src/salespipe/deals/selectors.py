@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import NotFound
 from salespipe.core.text import fold
@@ -81,7 +82,7 @@ def deal_get(*, actor: User, deal_id: int) -> Deal:
         .first()
     )
     if deal is None:
-        raise NotFound(f"There is no deal with id {deal_id}, or you may not see it.")
+        raise NotFound(_("There is no deal with id %(id)s, or you may not see it.") % {"id": deal_id})
     return deal
 
 
@@ -97,7 +98,9 @@ def deal_contact_get(*, actor: User, deal_contact_id: int) -> DealContact:
         .first()
     )
     if contact is None:
-        raise NotFound(f"There is no deal contact with id {deal_contact_id}, or you may not see it.")
+        raise NotFound(
+            _("There is no deal contact with id %(id)s, or you may not see it.") % {"id": deal_contact_id}
+        )
     return contact
 
 
@@ -121,7 +124,7 @@ def pipeline_list(*, actor: User, include_inactive: bool = False) -> QuerySet[Pi
 def pipeline_get(*, actor: User, pipeline_id: int) -> Pipeline:
     pipeline = pipeline_list(actor=actor, include_inactive=actor.is_admin).filter(pk=pipeline_id).first()
     if pipeline is None:
-        raise NotFound(f"There is no pipeline with id {pipeline_id}.")
+        raise NotFound(_("There is no pipeline with id %(id)s.") % {"id": pipeline_id})
     return pipeline
 
 
@@ -207,7 +210,7 @@ def board_stage(*, actor: User, stage_id: int) -> Stage:
         .first()
     )
     if stage is None:
-        raise NotFound(f"There is no open stage with id {stage_id} in an active pipeline.")
+        raise NotFound(_("There is no open stage with id %(id)s in an active pipeline.") % {"id": stage_id})
     return stage
 
 
@@ -413,7 +416,8 @@ def board_column_page(
     if owners is not None:
         deals = deals.filter(owner_id__in=owners)
     if after is not None:
-        deals = deals.filter(Q(value__lt=after.value) | Q(value=after.value, pk__lt=after.deal_id))
+        # "value <= v" first: a range the (stage, status, -value) index can start from.
+        deals = deals.filter(Q(value__lte=after.value), Q(value__lt=after.value) | Q(pk__lt=after.deal_id))
     rows = list(_with_card_facts(deals).order_by("-value", "-id")[: size + 1])
     return _page(rows, size=size, now=timezone.now())
 
@@ -421,5 +425,5 @@ def board_column_page(
 def board_card(*, actor: User, deal_id: int) -> BoardCard:
     deal = _with_card_facts(Deal.objects.filter(owner_scope(actor), pk=deal_id)).first()
     if deal is None:
-        raise NotFound(f"There is no deal with id {deal_id}, or you may not see it.")
+        raise NotFound(_("There is no deal with id %(id)s, or you may not see it.") % {"id": deal_id})
     return board_card_from(deal, now=timezone.now())

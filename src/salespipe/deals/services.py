@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, F, Max, Min, OuterRef, Subquery, Value
 from django.db.models.functions import Round
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken, StaleVersion
 from salespipe.core.models import ExchangeRate
@@ -36,6 +38,19 @@ from salespipe.people.selectors import owner_scope, user_can_manage
 
 MAX_VALUE = Decimal("999999999999.99")
 
+# How the messages below name a field; the keys are the field names of the API.
+_FIELD_NAMES = {
+    "value": gettext_lazy("Value"),
+    "budget_amount": gettext_lazy("Budget amount"),
+    "source": gettext_lazy("Source"),
+    "urgency": gettext_lazy("Urgency"),
+    "role": gettext_lazy("Role"),
+}
+
+
+def _field_name(field: str) -> str:
+    return str(_FIELD_NAMES.get(field, field.replace("_", " ").capitalize()))
+
 
 # --- helpers shared by the services below -----------------------------------------------------------
 
@@ -49,16 +64,19 @@ def _deal_for_change(actor: User, deal_id: int) -> Deal:
         .first()
     )
     if deal is None:
-        raise NotFound(f"There is no deal with id {deal_id}, or you may not see it.")
+        raise NotFound(_("There is no deal with id %(id)s, or you may not see it.") % {"id": deal_id})
     return deal
 
 
 def _check_version(deal: Deal, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != deal.version:
         raise StaleVersion(
-            f"'{deal.title}' was changed by someone else since you opened it (your version "
-            f"{expected_version}, now {deal.version}). Reload it and apply your change again.",
-            fields={"version": f"current version is {deal.version}"},
+            _(
+                "'%(title)s' was changed by someone else since you opened it (your version "
+                "%(yours)s, now %(current)s). Reload it and apply your change again."
+            )
+            % {"title": deal.title, "yours": expected_version, "current": deal.version},
+            fields={"version": _("current version is %(current)s") % {"current": deal.version}},
         )
 
 
@@ -75,12 +93,13 @@ def _money(raw: Any, *, field: str, allow_none: bool = False) -> Decimal | None:
         amount = Decimal(str(raw))
     except (InvalidOperation, ValueError):
         raise InvalidInput(
-            f"{field.replace('_', ' ').capitalize()} must be a number.", fields={field: "not a number"}
+            _("%(field)s must be a number.") % {"field": _field_name(field)},
+            fields={field: _("not a number")},
         ) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_VALUE:
         raise InvalidInput(
-            f"{field.replace('_', ' ').capitalize()} must be between 0 and {MAX_VALUE}.",
-            fields={field: "out of range"},
+            _("%(field)s must be between 0 and %(max)s.") % {"field": _field_name(field), "max": MAX_VALUE},
+            fields={field: _("out of range")},
         )
     return amount.quantize(Decimal("0.01"))
 
@@ -91,10 +110,13 @@ def _rate_to_base(currency: str) -> Decimal:
     rate = ExchangeRate.objects.filter(currency=currency).values_list("rate_to_base", flat=True).first()
     if rate is None:
         raise InvalidInput(
-            f"There is no exchange rate from {currency} to {base_currency()}, so reports could not count "
-            f"this deal. Ask an administrator to add one (admin: Settings → Exchange rates) or use "
-            f"{base_currency()}.",
-            fields={"currency": "no exchange rate"},
+            _(
+                "There is no exchange rate from %(currency)s to %(base)s, so reports could not count "
+                "this deal. Ask an administrator to add one (admin: Settings → Exchange rates) or use "
+                "%(base)s."
+            )
+            % {"currency": currency, "base": base_currency()},
+            fields={"currency": _("no exchange rate")},
         )
     return rate
 
@@ -104,7 +126,7 @@ def _probability(raw: Any) -> int | None:
         return None
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= 100:
         raise InvalidInput(
-            "Probability is a whole percent from 0 to 100.", fields={"probability": "out of range"}
+            _("Probability is a whole percent from 0 to 100."), fields={"probability": _("out of range")}
         )
     return raw
 
@@ -112,8 +134,9 @@ def _probability(raw: Any) -> int | None:
 def _choice(raw: str, choices: type[Any], field: str) -> str:
     if raw and raw not in choices.values:
         raise InvalidInput(
-            f"{field.capitalize()} must be one of: {', '.join(choices.values)}.",
-            fields={field: "unknown value"},
+            _("%(field)s must be one of: %(choices)s.")
+            % {"field": _field_name(field), "choices": ", ".join(choices.values)},
+            fields={field: _("unknown value")},
         )
     return raw
 
@@ -124,10 +147,14 @@ def _assignable_owner(actor: User, owner_id: int | None) -> User:
     owner = User.objects.filter(pk=owner_id, is_active=True).select_related("team").first()
     if owner is None:
         raise InvalidInput(
-            f"There is no active user with id {owner_id}.", fields={"owner_id": "unknown user"}
+            _("There is no active user with id %(id)s.") % {"id": owner_id},
+            fields={"owner_id": _("unknown user")},
         )
     if not user_can_manage(actor, owner):
-        raise NotAllowed(f"You cannot give deals to {owner}: only their manager or an administrator can.")
+        raise NotAllowed(
+            _("You cannot give deals to %(user)s: only their manager or an administrator can.")
+            % {"user": owner}
+        )
     return owner
 
 
@@ -137,7 +164,8 @@ def _organization(organization_id: int | None) -> Organization | None:
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         raise InvalidInput(
-            f"There is no organization with id {organization_id}.", fields={"organization_id": "unknown"}
+            _("There is no organization with id %(id)s.") % {"id": organization_id},
+            fields={"organization_id": _("unknown")},
         )
     return organization
 
@@ -147,7 +175,9 @@ def _person(person_id: int | None) -> Person | None:
         return None
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
-        raise InvalidInput(f"There is no person with id {person_id}.", fields={"person_id": "unknown"})
+        raise InvalidInput(
+            _("There is no person with id %(id)s.") % {"id": person_id}, fields={"person_id": _("unknown")}
+        )
     return person
 
 
@@ -200,7 +230,8 @@ def deal_create(
     title = title.strip()
     if not title:
         raise InvalidInput(
-            "A deal needs a title, e.g. the organization and what it buys.", fields={"title": "required"}
+            _("A deal needs a title, e.g. the organization and what it buys."),
+            fields={"title": _("required")},
         )
     pipeline = _pipeline_for_new_deal(pipeline_id, stage_id)
     stages = list(pipeline.stages.order_by("position"))
@@ -210,13 +241,14 @@ def deal_create(
         found = next((s for s in stages if s.pk == stage_id), None)
         if found is None:
             raise InvalidInput(
-                f"Stage {stage_id} is not a stage of the pipeline '{pipeline.name}'.",
-                fields={"stage_id": "unknown"},
+                _("Stage %(stage)s is not a stage of the pipeline '%(pipeline)s'.")
+                % {"stage": stage_id, "pipeline": pipeline.name},
+                fields={"stage_id": _("unknown")},
             )
         if found.kind != StageKind.OPEN:
             raise InvalidInput(
-                "A new deal starts in an open stage; create it, then mark it won or lost.",
-                fields={"stage_id": "not an open stage"},
+                _("A new deal starts in an open stage; create it, then mark it won or lost."),
+                fields={"stage_id": _("not an open stage")},
             )
         stage = found
     code = currency_code(currency) if currency else base_currency()
@@ -266,7 +298,9 @@ def _pipeline_for_new_deal(pipeline_id: int | None, stage_id: int | None) -> Pip
     if pipeline_id is None and stage_id is not None:
         stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
         if stage is None:
-            raise InvalidInput(f"There is no stage with id {stage_id}.", fields={"stage_id": "unknown"})
+            raise InvalidInput(
+                _("There is no stage with id %(id)s.") % {"id": stage_id}, fields={"stage_id": _("unknown")}
+            )
         return stage.pipeline
     pipelines = Pipeline.objects.filter(is_active=True)
     pipeline = (
@@ -274,10 +308,10 @@ def _pipeline_for_new_deal(pipeline_id: int | None, stage_id: int | None) -> Pip
     )
     if pipeline is None:
         raise InvalidInput(
-            f"There is no active pipeline with id {pipeline_id}."
+            _("There is no active pipeline with id %(id)s.") % {"id": pipeline_id}
             if pipeline_id
-            else "There is no default pipeline; run `salespipe init` to create it.",
-            fields={"pipeline_id": "unknown"},
+            else _("There is no default pipeline; run `salespipe init` to create it."),
+            fields={"pipeline_id": _("unknown")},
         )
     return pipeline
 
@@ -305,8 +339,11 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise InvalidInput(
-            f"These deal fields cannot be edited here: {', '.join(sorted(unknown))}. "
-            "Use move, win or lose to change the stage or status."
+            _(
+                "These deal fields cannot be edited here: %(fields)s. "
+                "Use move, win or lose to change the stage or status."
+            )
+            % {"fields": ", ".join(sorted(unknown))}
         )
     deal = _deal_for_change(actor, deal_id)
     _check_version(deal, expected_version)
@@ -315,7 +352,7 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
         if field == "title":
             value = (value or "").strip()
             if not value:
-                raise InvalidInput("A deal needs a title.", fields={"title": "required"})
+                raise InvalidInput(_("A deal needs a title."), fields={"title": _("required")})
             deal.search_title = fold(value)[:200]
             fields.append("search_title")
         elif field == "organization_id":
@@ -324,7 +361,7 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
             _person(value)
         elif field == "owner_id":
             if value is None:
-                raise InvalidInput("A deal must have an owner.", fields={"owner_id": "required"})
+                raise InvalidInput(_("A deal must have an owner."), fields={"owner_id": _("required")})
             value = _assignable_owner(actor, value).pk
         elif field == "value":
             value = _money(value, field="value")
@@ -362,7 +399,10 @@ def deal_move(
     _check_version(deal, expected_version)
     target = Stage.objects.filter(pk=stage_id, pipeline__is_active=True).first()
     if target is None:
-        raise InvalidInput(f"There is no active stage with id {stage_id}.", fields={"stage_id": "unknown"})
+        raise InvalidInput(
+            _("There is no active stage with id %(id)s.") % {"id": stage_id},
+            fields={"stage_id": _("unknown")},
+        )
     if target.pk == deal.stage_id:
         return deal
     if target.kind == StageKind.WON:
@@ -392,14 +432,22 @@ def deal_move(
 
 def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: str = "") -> Deal:
     if deal.status == status:
-        raise RuleBroken(f"'{deal.title}' is already {status}.", code=f"already_{status}")
+        already = (
+            _("'%(title)s' is already won.")
+            if status == DealStatus.WON
+            else _("'%(title)s' is already lost.")
+        )
+        raise RuleBroken(already % {"title": deal.title}, code=f"already_{status}")
     lost_reason = lost_reason.strip()
     if status == DealStatus.LOST and not lost_reason:
         raise RuleBroken(
-            f"Say why '{deal.title}' was lost (e.g. price, competitor, no budget): the reason is required "
-            "so the team can learn from it.",
+            _(
+                "Say why '%(title)s' was lost (e.g. price, competitor, no budget): the reason is required "
+                "so the team can learn from it."
+            )
+            % {"title": deal.title},
             code="lost_reason_required",
-            fields={"lost_reason": "required"},
+            fields={"lost_reason": _("required")},
         )
     now = timezone.now()
     from_stage = deal.stage
@@ -416,9 +464,12 @@ def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: s
 def _closing_stage(deal: Deal, kind: str) -> Stage:
     stage = deal.pipeline.stages.filter(kind=kind).first()
     if stage is None:
-        raise RuleBroken(
-            f"The pipeline '{deal.pipeline.name}' has no {kind} stage; an administrator must add one."
+        missing = (
+            _("The pipeline '%(pipeline)s' has no won stage; an administrator must add one.")
+            if kind == StageKind.WON
+            else _("The pipeline '%(pipeline)s' has no lost stage; an administrator must add one.")
         )
+        raise RuleBroken(missing % {"pipeline": deal.pipeline.name})
     return stage
 
 
@@ -460,7 +511,9 @@ def _contact_for_change(actor: User, deal_contact_id: int) -> DealContact:
         .first()
     )
     if contact is None:
-        raise NotFound(f"There is no deal contact with id {deal_contact_id}, or you may not see it.")
+        raise NotFound(
+            _("There is no deal contact with id %(id)s, or you may not see it.") % {"id": deal_contact_id}
+        )
     return contact
 
 
@@ -469,19 +522,23 @@ def deal_contact_add(*, actor: User, deal_id: int, person_id: int, role: str) ->
     deal = _deal_for_change(actor, deal_id)
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
-        raise InvalidInput(f"There is no person with id {person_id}.", fields={"person_id": "unknown"})
+        raise InvalidInput(
+            _("There is no person with id %(id)s.") % {"id": person_id}, fields={"person_id": _("unknown")}
+        )
     _choice(role, ContactRole, "role")
     if not role:
         raise InvalidInput(
-            f"Give the contact a role: {', '.join(ContactRole.values)}.", fields={"role": "required"}
+            _("Give the contact a role: %(roles)s.") % {"roles": ", ".join(ContactRole.values)},
+            fields={"role": _("required")},
         )
     try:
         with transaction.atomic():
             return DealContact.objects.create(deal=deal, person=person, role=role)
     except IntegrityError:
         raise InvalidInput(
-            f"{person} is already on '{deal.title}' as {ContactRole(role).label.lower()}.",
-            fields={"role": "duplicate"},
+            _("%(person)s is already on '%(title)s' as %(role)s.")
+            % {"person": person, "title": deal.title, "role": ContactRole(role).label.lower()},
+            fields={"role": _("duplicate")},
         ) from None
 
 
@@ -507,7 +564,8 @@ def deal_contact_update(*, actor: User, deal_contact_id: int, role: str) -> Deal
             )
     except IntegrityError:
         raise InvalidInput(
-            f"{contact.person} already has that role on this deal.", fields={"role": "duplicate"}
+            _("%(person)s already has that role on this deal.") % {"person": contact.person},
+            fields={"role": _("duplicate")},
         ) from None
     return contact
 
@@ -525,20 +583,24 @@ def contact_confirm_authority(
     contact = _contact_for_change(actor, deal_contact_id)
     if contact.role not in BUYING_AUTHORITY_ROLES:
         raise RuleBroken(
-            f"{contact.person} is on the deal as {contact.get_role_display().lower()}; only a decision "
-            "maker or an economic buyer has buying authority to confirm. Change their role first if "
-            "they do decide.",
+            _(
+                "%(person)s is on the deal as %(role)s; only a decision maker or an economic buyer has "
+                "buying authority to confirm. Change their role first if they do decide."
+            )
+            % {"person": contact.person, "role": contact.get_role_display().lower()},
             code="not_a_buying_role",
         )
     if how not in AuthorityConfirmation.values:
         raise InvalidInput(
-            f"Say how the authority was confirmed: one of {', '.join(AuthorityConfirmation.values)}.",
-            fields={"how": "unknown or missing"},
+            _("Say how the authority was confirmed: one of %(ways)s.")
+            % {"ways": ", ".join(AuthorityConfirmation.values)},
+            fields={"how": _("unknown or missing")},
         )
     now = timezone.now()
     if confirmed_at is not None and (timezone.is_naive(confirmed_at) or confirmed_at > now):
         raise InvalidInput(
-            "The confirmation time must be a past time with a time zone.", fields={"confirmed_at": "invalid"}
+            _("The confirmation time must be a past time with a time zone."),
+            fields={"confirmed_at": _("invalid")},
         )
     contact.authority_confirmed_at = confirmed_at or now
     contact.authority_confirmed_by = actor
@@ -600,19 +662,23 @@ def deal_refresh_activity_marks(deal_id: int) -> None:
 def exchange_rate_set(*, actor: User, currency: str, rate_to_base: Any) -> ExchangeRate:
     """Set a rate and re-value the open deals in that currency (closed deals keep their booked value)."""
     if not actor.is_admin:
-        raise NotAllowed("Only an administrator can set exchange rates.")
+        raise NotAllowed(_("Only an administrator can set exchange rates."))
     code = currency_code(currency)
     if code == base_currency():
-        raise InvalidInput(f"{code} is the base currency; its rate is always 1.")
+        raise InvalidInput(_("%(code)s is the base currency; its rate is always 1.") % {"code": code})
     try:
         rate = Decimal(str(rate_to_base))
     except (InvalidOperation, ValueError):
         raise InvalidInput(
-            "The rate must be a positive number.", fields={"rate_to_base": "not a number"}
+            _("The rate must be a positive number."), fields={"rate_to_base": _("not a number")}
         ) from None
     if not rate.is_finite() or rate <= 0:
-        raise InvalidInput("The rate must be a positive number.", fields={"rate_to_base": "not positive"})
-    exchange_rate, _ = ExchangeRate.objects.update_or_create(currency=code, defaults={"rate_to_base": rate})
+        raise InvalidInput(
+            _("The rate must be a positive number."), fields={"rate_to_base": _("not positive")}
+        )
+    exchange_rate, _created = ExchangeRate.objects.update_or_create(
+        currency=code, defaults={"rate_to_base": rate}
+    )
     Deal.objects.filter(currency=code, status=DealStatus.OPEN).update(
         base_value=Round(F("value") * Value(rate, output_field=DecimalField()), 2)
     )

@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Organization(models.Model):
     """A company in the shared directory; every user can see it."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     # Case- and accent-folded name, kept by the services, for search and de-duplication.
     search_name = models.CharField(max_length=200, db_index=True, editable=False)
-    website = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    address = models.CharField(max_length=300, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2 code")
-    industry = models.CharField(max_length=100, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 alpha-2 code"))
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -22,6 +23,8 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self) -> str:
         return self.name
@@ -31,14 +34,19 @@ class Person(models.Model):
     """A contact at a prospect or customer."""
 
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+        verbose_name=_("organization"),
     )
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
     search_name = models.CharField(max_length=200, db_index=True, editable=False)
-    email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=50, blank=True)
-    job_title = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -47,7 +55,8 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        verbose_name_plural = "people"
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
 
     def __str__(self) -> str:
         return self.full_name

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django.db.models import Case, Model, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity
 from salespipe.activities.selectors import activity_list
@@ -25,7 +26,7 @@ def organization_list(*, actor: User, search: str = "") -> QuerySet[Organization
 def organization_get(*, actor: User, organization_id: int) -> Organization:
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
-        raise NotFound(f"There is no organization with id {organization_id}.")
+        raise NotFound(_("There is no organization with id %(id)s.") % {"id": organization_id})
     return organization
 
 
@@ -45,7 +46,7 @@ def person_list(
 def person_get(*, actor: User, person_id: int) -> Person:
     person = Person.objects.select_related("organization").filter(pk=person_id).first()
     if person is None:
-        raise NotFound(f"There is no person with id {person_id}.")
+        raise NotFound(_("There is no person with id %(id)s.") % {"id": person_id})
     return person
 
 

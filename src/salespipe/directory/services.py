@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.core.text import fold
@@ -20,14 +21,16 @@ _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "job_title", "org
 def _clean_organization(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - _ORGANIZATION_FIELDS
     if unknown:
-        raise InvalidInput(f"Unknown organization fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("Unknown organization fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     cleaned = {key: (value or "").strip() for key, value in changes.items()}
     if "name" in cleaned and not cleaned["name"]:
-        raise InvalidInput("An organization needs a name.", fields={"name": "required"})
+        raise InvalidInput(_("An organization needs a name."), fields={"name": _("required")})
     if cleaned.get("country"):
         if len(cleaned["country"]) != 2 or not cleaned["country"].isalpha():
             raise InvalidInput(
-                "Country is a two-letter ISO code such as GR or DE.", fields={"country": "invalid"}
+                _("Country is a two-letter ISO code such as GR or DE."), fields={"country": _("invalid")}
             )
         cleaned["country"] = cleaned["country"].upper()
     return cleaned
@@ -40,9 +43,10 @@ def _refuse_duplicate_organization(search_name: str, *, exclude_id: int | None =
     duplicate = duplicates.first()
     if duplicate is not None:
         raise RuleBroken(
-            f"'{duplicate.name}' is already in the directory (id {duplicate.pk}); use it instead of a copy.",
+            _("'%(name)s' is already in the directory (id %(id)s); use it instead of a copy.")
+            % {"name": duplicate.name, "id": duplicate.pk},
             code="duplicate_organization",
-            fields={"name": f"duplicate of organization {duplicate.pk}"},
+            fields={"name": _("duplicate of organization %(id)s") % {"id": duplicate.pk}},
         )
 
 
@@ -68,7 +72,7 @@ def organization_find_or_create(*, actor: User, name: str) -> tuple[Organization
 def organization_update(*, actor: User, organization_id: int, **changes: Any) -> Organization:
     organization = Organization.objects.select_for_update().filter(pk=organization_id).first()
     if organization is None:
-        raise NotFound(f"There is no organization with id {organization_id}.")
+        raise NotFound(_("There is no organization with id %(id)s.") % {"id": organization_id})
     cleaned = _clean_organization(changes)
     if "name" in cleaned:
         cleaned["search_name"] = fold(cleaned["name"])
@@ -82,18 +86,18 @@ def organization_update(*, actor: User, organization_id: int, **changes: Any) ->
 def _require_directory_delete(actor: User) -> None:
     # The directory is shared: one rep deleting a company would remove it from colleagues' deals too.
     if actor.role not in (Role.ADMIN, Role.MANAGER):
-        raise NotAllowed("Only a manager or an administrator can delete from the shared directory.")
+        raise NotAllowed(_("Only a manager or an administrator can delete from the shared directory."))
 
 
 @transaction.atomic
 def organization_delete(*, actor: User, organization_id: int) -> None:
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
-        raise NotFound(f"There is no organization with id {organization_id}.")
+        raise NotFound(_("There is no organization with id %(id)s.") % {"id": organization_id})
     _require_directory_delete(actor)
     if organization.deals.exists():
         raise RuleBroken(
-            f"'{organization.name}' still has deals; move or delete them first.",
+            _("'%(name)s' still has deals; move or delete them first.") % {"name": organization.name},
             code="organization_has_deals",
         )
     organization.delete()
@@ -102,25 +106,26 @@ def organization_delete(*, actor: User, organization_id: int) -> None:
 def _clean_person(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - _PERSON_FIELDS
     if unknown:
-        raise InvalidInput(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("Unknown person fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     cleaned = {key: (value.strip() if isinstance(value, str) else value) for key, value in changes.items()}
     if "last_name" in cleaned and not cleaned["last_name"]:
-        raise InvalidInput("A person needs at least a last name.", fields={"last_name": "required"})
+        raise InvalidInput(_("A person needs at least a last name."), fields={"last_name": _("required")})
     if cleaned.get("email"):
         cleaned["email"] = cleaned["email"].lower()
         try:
             validate_email(cleaned["email"])
         except ValidationError:
             raise InvalidInput(
-                f"'{cleaned['email']}' is not an email address.", fields={"email": "invalid"}
+                _("'%(email)s' is not an email address.") % {"email": cleaned["email"]},
+                fields={"email": _("invalid")},
             ) from None
     if (
         cleaned.get("organization_id") is not None
         and not Organization.objects.filter(pk=cleaned["organization_id"]).exists()
     ):
         raise InvalidInput(
-            f"There is no organization with id {cleaned['organization_id']}.",
-            fields={"organization_id": "unknown organization"},
+            _("There is no organization with id %(id)s.") % {"id": cleaned["organization_id"]},
+            fields={"organization_id": _("unknown organization")},
         )
     return cleaned
 
@@ -134,9 +139,10 @@ def _refuse_duplicate_person(email: str, *, exclude_id: int | None = None) -> No
     duplicate = duplicates.first()
     if duplicate is not None:
         raise RuleBroken(
-            f"{duplicate.full_name} already has the email {email} (person {duplicate.pk}); use that record.",
+            _("%(name)s already has the email %(email)s (person %(id)s); use that record.")
+            % {"name": duplicate.full_name, "email": email, "id": duplicate.pk},
             code="duplicate_person",
-            fields={"email": f"duplicate of person {duplicate.pk}"},
+            fields={"email": _("duplicate of person %(id)s") % {"id": duplicate.pk}},
         )
 
 
@@ -154,7 +160,7 @@ def person_create(*, actor: User, last_name: str, **details: Any) -> Person:
 def person_update(*, actor: User, person_id: int, **changes: Any) -> Person:
     person = Person.objects.select_for_update().filter(pk=person_id).first()
     if person is None:
-        raise NotFound(f"There is no person with id {person_id}.")
+        raise NotFound(_("There is no person with id %(id)s.") % {"id": person_id})
     cleaned = _clean_person(changes)
     if cleaned.get("email"):
         _refuse_duplicate_person(cleaned["email"], exclude_id=person.pk)
@@ -169,6 +175,6 @@ def person_update(*, actor: User, person_id: int, **changes: Any) -> Person:
 def person_delete(*, actor: User, person_id: int) -> None:
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
-        raise NotFound(f"There is no person with id {person_id}.")
+        raise NotFound(_("There is no person with id %(id)s.") % {"id": person_id})
     _require_directory_delete(actor)
     person.delete()

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from salespipe.people.models import ApiToken, Team, User
 
@@ -14,7 +15,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (
-            "Sales",
+            _("Sales"),
             {
                 "fields": (
                     "role",
@@ -29,7 +30,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        ("Sales", {"fields": ("role", "team", "time_zone")}),
+        (_("Sales"), {"fields": ("role", "team", "time_zone")}),
     )
 
 

@@ -7,30 +7,41 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/Athens.") from error
+        raise ValidationError(
+            gettext("'%(zone)s' is not an IANA time zone such as Europe/Athens.") % {"zone": value}
+        ) from error
 
 
 class Role(models.TextChoices):
-    REP = "rep", "Sales rep"
-    MANAGER = "manager", "Sales manager"
-    ADMIN = "admin", "Administrator"
+    REP = "rep", _("Sales rep")
+    MANAGER = "manager", _("Sales manager")
+    ADMIN = "admin", _("Administrator")
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
     manager = models.ForeignKey(
-        "people.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+        "people.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+        verbose_name=_("manager"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name
@@ -39,20 +50,32 @@ class Team(models.Model):
 class User(AbstractUser):
     """A person who signs in: a rep, a manager or an admin."""
 
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP, db_index=True)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    workday_starts_at = models.TimeField(default=dt.time(9, 0))
-    workday_ends_at = models.TimeField(default=dt.time(17, 0))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP, db_index=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        verbose_name=_("team"),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    workday_starts_at = models.TimeField(_("working day starts at"), default=dt.time(9, 0))
+    workday_ends_at = models.TimeField(_("working day ends at"), default=dt.time(17, 0))
     # ISO weekday digits (1 = Monday): "12345" is Monday to Friday.
     working_weekdays = models.CharField(
+        _("working days"),
         max_length=7,
         default="12345",
-        validators=[RegexValidator(r"^[1-7]{1,7}$", "Use ISO weekday digits, e.g. 12345 for Mon-Fri.")],
+        validators=[RegexValidator(r"^[1-7]{1,7}$", _("Use ISO weekday digits, e.g. 12345 for Mon-Fri."))],
     )
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(workday_starts_at__lt=models.F("workday_ends_at")),
@@ -84,17 +107,23 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A personal access token; only its SHA-256 digest is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a token.")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("prefix"), max_length=16, help_text=_("The first characters, to recognise a token.")
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

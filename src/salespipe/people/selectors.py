@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import NotFound
 from salespipe.people.models import ApiToken, Role, Team, User
@@ -42,7 +43,7 @@ def user_get(*, actor: User, user_id: int) -> User:
     try:
         return User.objects.select_related("team").get(pk=user_id, is_active=True)
     except User.DoesNotExist:
-        raise NotFound(f"There is no user with id {user_id}.") from None
+        raise NotFound(_("There is no user with id %(id)s.") % {"id": user_id}) from None
 
 
 def team_list(*, actor: User) -> QuerySet[Team]:
@@ -53,7 +54,7 @@ def team_get(*, actor: User, team_id: int) -> Team:
     try:
         return Team.objects.select_related("manager").get(pk=team_id)
     except Team.DoesNotExist:
-        raise NotFound(f"There is no team with id {team_id}.") from None
+        raise NotFound(_("There is no team with id %(id)s.") % {"id": team_id}) from None
 
 
 def visible_user_ids(actor: User) -> Q:

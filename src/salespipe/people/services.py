@@ -9,14 +9,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound
 from salespipe.people.models import Role, Team, User, validate_time_zone
 
 
-def _require_admin(actor: User, what: str) -> None:
+def _require_admin(actor: User, refusal: str) -> None:
     if not actor.is_admin:
-        raise NotAllowed(f"Only an administrator can {what}.")
+        raise NotAllowed(refusal)
 
 
 def _check_profile(
@@ -30,17 +31,17 @@ def _check_profile(
         try:
             validate_time_zone(time_zone)
         except ValidationError as error:
-            raise InvalidInput(str(error.messages[0]), fields={"time_zone": "unknown time zone"}) from None
+            raise InvalidInput(str(error.messages[0]), fields={"time_zone": _("unknown time zone")}) from None
     if workday_starts_at and workday_ends_at and workday_starts_at >= workday_ends_at:
         raise InvalidInput(
-            "The working day must start before it ends.", fields={"workday_ends_at": "before the start"}
+            _("The working day must start before it ends."), fields={"workday_ends_at": _("before the start")}
         )
     if weekdays is not None and (
         not weekdays or set(weekdays) - set("1234567") or len(set(weekdays)) != len(weekdays)
     ):
         raise InvalidInput(
-            "Working weekdays are ISO digits without repeats, e.g. 12345 for Monday to Friday.",
-            fields={"working_weekdays": "invalid"},
+            _("Working weekdays are ISO digits without repeats, e.g. 12345 for Monday to Friday."),
+            fields={"working_weekdays": _("invalid")},
         )
 
 
@@ -49,7 +50,9 @@ def _team_or_error(team_id: int | None) -> Team | None:
         return None
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
-        raise InvalidInput(f"There is no team with id {team_id}.", fields={"team_id": "unknown team"})
+        raise InvalidInput(
+            _("There is no team with id %(id)s.") % {"id": team_id}, fields={"team_id": _("unknown team")}
+        )
     return team
 
 
@@ -68,20 +71,28 @@ def user_create(
 ) -> User:
     """A new user. `actor=None` is the operator at the command line (init), who is trusted."""
     if actor is not None:
-        _require_admin(actor, "add users")
+        _require_admin(actor, _("Only an administrator can add users."))
     username = username.strip()
     if not username:
-        raise InvalidInput("A user needs a username.", fields={"username": "required"})
+        raise InvalidInput(_("A user needs a username."), fields={"username": _("required")})
     if role not in Role.values:
-        raise InvalidInput(f"Role must be one of {', '.join(Role.values)}.", fields={"role": "unknown role"})
+        raise InvalidInput(
+            _("Role must be one of %(roles)s.") % {"roles": ", ".join(Role.values)},
+            fields={"role": _("unknown role")},
+        )
     if User.objects.filter(username__iexact=username).exists():
-        raise InvalidInput(f"The username '{username}' is taken; pick another.", fields={"username": "taken"})
+        raise InvalidInput(
+            _("The username '%(username)s' is taken; pick another.") % {"username": username},
+            fields={"username": _("taken")},
+        )
     _check_profile(time_zone=time_zone, workday_starts_at=None, workday_ends_at=None, weekdays=None)
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise InvalidInput(f"'{email}' is not an email address.", fields={"email": "invalid"}) from None
+            raise InvalidInput(
+                _("'%(email)s' is not an email address.") % {"email": email}, fields={"email": _("invalid")}
+            ) from None
     user = User(
         username=username,
         email=email,
@@ -96,7 +107,7 @@ def user_create(
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise InvalidInput(" ".join(error.messages), fields={"password": "too weak"}) from None
+        raise InvalidInput(" ".join(error.messages), fields={"password": _("too weak")}) from None
     user.set_password(password)
     user.save()
     return user
@@ -119,12 +130,14 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
     """Profile fields by the user themselves or an admin; role, team and activation by an admin only."""
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
-        raise NotFound(f"There is no user with id {user_id}.")
+        raise NotFound(_("There is no user with id %(id)s.") % {"id": user_id})
     unknown = set(changes) - _PROFILE_FIELDS - _ADMIN_FIELDS
     if unknown:
-        raise InvalidInput(f"These user fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("These user fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     if actor.pk != user.pk or set(changes) & _ADMIN_FIELDS:
-        _require_admin(actor, "change another user's profile, role or team")
+        _require_admin(actor, _("Only an administrator can change another user's profile, role or team."))
     _check_profile(
         time_zone=changes.get("time_zone"),
         workday_starts_at=changes.get("workday_starts_at", user.workday_starts_at),
@@ -134,10 +147,11 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
     if "role" in changes:
         if changes["role"] not in Role.values:
             raise InvalidInput(
-                f"Role must be one of {', '.join(Role.values)}.", fields={"role": "unknown role"}
+                _("Role must be one of %(roles)s.") % {"roles": ", ".join(Role.values)},
+                fields={"role": _("unknown role")},
             )
         if user.pk == actor.pk and changes["role"] != Role.ADMIN:
-            raise InvalidInput("You cannot take away your own admin role; ask another admin.")
+            raise InvalidInput(_("You cannot take away your own admin role; ask another admin."))
         changes["is_staff"] = changes["is_superuser"] = changes["role"] == Role.ADMIN
     if "team_id" in changes:
         _team_or_error(changes["team_id"])
@@ -146,7 +160,8 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
             validate_email(changes["email"])
         except ValidationError:
             raise InvalidInput(
-                f"'{changes['email']}' is not an email address.", fields={"email": "invalid"}
+                _("'%(email)s' is not an email address.") % {"email": changes["email"]},
+                fields={"email": _("invalid")},
             ) from None
     for field, value in changes.items():
         setattr(user, field, value)
@@ -156,16 +171,18 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
 
 @transaction.atomic
 def team_create(*, actor: User, name: str, manager_id: int | None = None) -> Team:
-    _require_admin(actor, "create teams")
+    _require_admin(actor, _("Only an administrator can create teams."))
     name = name.strip()
     if not name:
-        raise InvalidInput("A team needs a name.", fields={"name": "required"})
+        raise InvalidInput(_("A team needs a name."), fields={"name": _("required")})
     manager = _manager_or_error(manager_id)
     try:
         with transaction.atomic():
             return Team.objects.create(name=name, manager=manager)
     except IntegrityError:
-        raise InvalidInput(f"A team named '{name}' exists already.", fields={"name": "taken"}) from None
+        raise InvalidInput(
+            _("A team named '%(name)s' exists already.") % {"name": name}, fields={"name": _("taken")}
+        ) from None
 
 
 def _manager_or_error(manager_id: int | None) -> User | None:
@@ -174,8 +191,8 @@ def _manager_or_error(manager_id: int | None) -> User | None:
     manager = User.objects.filter(pk=manager_id, is_active=True).first()
     if manager is None or manager.role not in (Role.MANAGER, Role.ADMIN):
         raise InvalidInput(
-            f"User {manager_id} cannot manage a team: give them the manager role first.",
-            fields={"manager_id": "not a manager"},
+            _("User %(id)s cannot manage a team: give them the manager role first.") % {"id": manager_id},
+            fields={"manager_id": _("not a manager")},
         )
     return manager
 
@@ -189,16 +206,18 @@ def team_update(
     manager_id: int | None = None,
     clear_manager: bool = False,
 ) -> Team:
-    _require_admin(actor, "change teams")
+    _require_admin(actor, _("Only an administrator can change teams."))
     team = Team.objects.select_for_update().filter(pk=team_id).first()
     if team is None:
-        raise NotFound(f"There is no team with id {team_id}.")
+        raise NotFound(_("There is no team with id %(id)s.") % {"id": team_id})
     fields = []
     if name is not None:
         if not name.strip():
-            raise InvalidInput("A team needs a name.", fields={"name": "required"})
+            raise InvalidInput(_("A team needs a name."), fields={"name": _("required")})
         if Team.objects.filter(name__iexact=name.strip()).exclude(pk=team.pk).exists():
-            raise InvalidInput(f"A team named '{name}' exists already.", fields={"name": "taken"})
+            raise InvalidInput(
+                _("A team named '%(name)s' exists already.") % {"name": name}, fields={"name": _("taken")}
+            )
         team.name = name.strip()
         fields.append("name")
     if manager_id is not None or clear_manager:
@@ -216,9 +235,10 @@ def admin_ensure(*, username: str, password: str | None, email: str = "") -> tup
     if existing is not None:
         if existing.role != Role.ADMIN:
             raise InvalidInput(
-                f"User '{username}' exists but is not an administrator; choose another username."
+                _("User '%(username)s' exists but is not an administrator; choose another username.")
+                % {"username": username}
             )
         return existing, False
     if not password:
-        raise InvalidInput("Give the admin a password (--admin-password or SALESPIPE_ADMIN_PASSWORD).")
+        raise InvalidInput(_("Give the admin a password (--admin-password or SALESPIPE_ADMIN_PASSWORD)."))
     return user_create(actor=None, username=username, password=password, role=Role.ADMIN, email=email), True

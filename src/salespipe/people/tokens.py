@@ -8,6 +8,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.people.models import ApiToken, User
@@ -27,9 +28,9 @@ def token_create(*, user: User, name: str, expires_in_days: int | None = None) -
     """A new token for `user`; returns the row and the raw token, which is never stored."""
     name = name.strip()
     if not name:
-        raise InvalidInput("Give the token a name that says where it is used, e.g. 'reporting script'.")
+        raise InvalidInput(_("Give the token a name that says where it is used, e.g. 'reporting script'."))
     if expires_in_days is not None and expires_in_days < 1:
-        raise InvalidInput("A token must live at least one day; leave the expiry out for no expiry.")
+        raise InvalidInput(_("A token must live at least one day; leave the expiry out for no expiry."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -60,7 +61,7 @@ def token_authenticate(raw: str) -> User | None:
 def token_revoke(*, user: User, token_id: int) -> ApiToken:
     token = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).first()
     if token is None:
-        raise NotFound(f"You have no active token with id {token_id}.")
+        raise NotFound(_("You have no active token with id %(id)s.") % {"id": token_id})
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     return token

@@ -47,8 +47,6 @@ from salespipe.deals.forms import (
     CONFIRMATION_CHOICES,
     FIELD_FORMS,
     ROLE_CHOICES,
-    SOURCE_CHOICES,
-    URGENCY_CHOICES,
     ConfirmAuthorityForm,
     ContactAddForm,
     ContactCreateForm,
@@ -207,14 +205,14 @@ def _field_row(deal: Deal, group: str, actor: User) -> FieldRow:
         note = _("set by hand") if deal.probability is not None else _("the stage's default")
         return FieldRow(group, label, _percent(deal.win_probability), note=note)
     if group == "source":
-        return FieldRow(group, label, str(dict(SOURCE_CHOICES).get(deal.source, "")))
+        return FieldRow(group, label, deal.get_source_display())
     if group == "owner":
         return FieldRow(group, label, str(deal.owner), editable=_may_reassign(actor))
     if group == "budget":
         return FieldRow(group, label, _money(deal.budget_amount, deal.currency), note=deal.budget_evidence)
     if group == "decision_date":
         return FieldRow(group, label, _date(deal.decision_date))
-    return FieldRow(group, label, str(dict(URGENCY_CHOICES).get(deal.urgency, "")))
+    return FieldRow(group, label, deal.get_urgency_display())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,326 @@
+"""Sending email exactly once, and the private calendar feed's secret.
+
+An email goes through three steps, each safe to repeat:
+
+1. `email_send` renders it in the recipient's language and inserts it under its idempotency key, in the
+   caller's transaction. The key is unique in the database, so whoever inserts it second (a job retried,
+   a second worker running the same job) gets nothing to send.
+2. Once the transaction commits, the `email_deliver` task is enqueued (`salespipe worker` runs it).
+3. `email_deliver` claims the row (queued or failed → sending) with one conditional UPDATE, so of two
+   workers handed the same task only one sends; it then sends through Django's mail API and marks the
+   row sent, or failed (retried later with a growing pause, see `email_retry_due`).
+
+A worker that dies between claiming and sending leaves the row "sending": it is never sent again, since
+nobody can tell whether the server took it. At most once, never twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
+from salespipe.activities.models import Activity
+from salespipe.core.errors import InvalidInput
+from salespipe.core.tasks import enqueue_on_commit
+from salespipe.notifications.calendar import activity_ics
+from salespipe.notifications.models import CalendarFeed, EmailStatus, SentEmail
+from salespipe.people.models import User
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TEMPLATE_DIR = "notifications/email"
+# A failed email is tried again after 2, 4, 8, 16 minutes; after the fifth attempt it stays failed.
+EMAIL_MAX_ATTEMPTS = 5
+# A queued email whose task never ran (the process died before it could enqueue it) is re-enqueued
+# after this long; a second delivery task for an email is harmless, the claim lets one of them send.
+EMAIL_QUEUED_WATCHDOG = dt.timedelta(minutes=10)
+EMAIL_RETRY_BATCH = 200
+EMAIL_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email, e.g. `Attachment("meeting.ics", ics_bytes, "text/calendar")`."""
+
+    filename: str
+    content: bytes | str
+    mimetype: str = "application/octet-stream"
+
+
+def _recipients(to: Sequence[str]) -> list[str]:
+    addresses = [address.strip() for address in ([to] if isinstance(to, str) else to) if address.strip()]
+    if not addresses:
+        raise InvalidInput("An email needs at least one recipient.", fields={"to": "required"})
+    for address in addresses:
+        try:
+            validate_email(parseaddr(address)[1])
+        except ValidationError as error:
+            raise InvalidInput(
+                f"'{address}' is not an email address.", fields={"to": "invalid address"}
+            ) from error
+    return addresses
+
+
+def _language(language: str) -> str:
+    known = {code for code, _ in settings.LANGUAGES}
+    if language not in known:
+        raise InvalidInput(
+            f"Language must be one of: {', '.join(sorted(known))}.", fields={"language": "unknown"}
+        )
+    return language
+
+
+def email_render(
+    *, template: str, context: Mapping[str, Any], language: str, time_zone: str | None = None
+) -> tuple[str, str]:
+    """The text and HTML bodies of `notifications/email/<template>.txt|.html`, in that language and with
+    times in that zone. The HTML one is optional. An admin's copy under $SALESPIPE_HOME/templates wins."""
+    zone = ZoneInfo(time_zone) if time_zone else timezone.get_current_timezone()
+    with translation.override(_language(language)), timezone.override(zone):
+        text = str(render_to_string(f"{EMAIL_TEMPLATE_DIR}/{template}.txt", dict(context)))
+        try:
+            html = str(render_to_string(f"{EMAIL_TEMPLATE_DIR}/{template}.html", dict(context)))
+        except TemplateDoesNotExist:
+            html = ""
+    return text.strip() + "\n", html
+
+
+def email_send(
+    *,
+    key: str,
+    to: Sequence[str],
+    subject: str,
+    template: str,
+    context: Mapping[str, Any],
+    language: str,
+    attachments: Sequence[Attachment] = (),
+    time_zone: str | None = None,
+) -> SentEmail | None:
+    """Queue an email to be sent once the caller's transaction commits; None if `key` was queued before.
+
+    `key` names the email in the domain so that the same email is never sent twice, e.g.
+    `reminder:activity:42:prospect` or `digest:user:7:2026-03-02`. `subject` is translated when it is a
+    lazy string; `context` feeds the templates; `time_zone` is the zone times are shown in."""
+    key = key.strip()
+    if not 0 < len(key) <= EMAIL_KEY_LENGTH:
+        raise InvalidInput(
+            f"An email needs a key of 1-{EMAIL_KEY_LENGTH} characters.", fields={"key": "invalid"}
+        )
+    recipients = _recipients(to)
+    if SentEmail.objects.filter(key=key).exists():
+        return None
+    body_text, body_html = email_render(
+        template=template, context=context, language=language, time_zone=time_zone
+    )
+    with translation.override(language):
+        # Header lines cannot hold line breaks; a long subject is cut rather than refused.
+        subject_line = " ".join(str(subject).split())[:255]
+    try:
+        with transaction.atomic():
+            email = SentEmail.objects.create(
+                key=key,
+                template=template,
+                language=language,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=recipients,
+                subject=subject_line,
+                body_text=body_text,
+                body_html=body_html,
+                attachments=[_stored_attachment(attachment) for attachment in attachments],
+                created_at=timezone.now(),
+                next_attempt_at=timezone.now() + EMAIL_QUEUED_WATCHDOG,
+            )
+    except IntegrityError:
+        # Another transaction inserted the same key first (and has committed): it sends the email.
+        return None
+    from salespipe.notifications.tasks import email_deliver
+
+    enqueue_on_commit(email_deliver, email.key)
+    return email
+
+
+def _stored_attachment(attachment: Attachment) -> dict[str, str]:
+    content = attachment.content.encode() if isinstance(attachment.content, str) else attachment.content
+    return {
+        "filename": attachment.filename,
+        "mimetype": attachment.mimetype,
+        "content_base64": base64.b64encode(content).decode("ascii"),
+    }
+
+
+def _message_id(key: str, from_email: str) -> str:
+    # The same email always carries the same Message-ID, so even a mail server that got it twice (which
+    # the claim prevents) would show it once.
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or "salespipe.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def _message(email: SentEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=list(email.to),
+        headers={
+            "Message-ID": _message_id(email.key, email.from_email),
+            # RFC 3834: an automatic message, so out-of-office replies are not sent back to it.
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for attachment in email.attachments:
+        message.attach(
+            attachment["filename"], base64.b64decode(attachment["content_base64"]), attachment["mimetype"]
+        )
+    return message
+
+
+def email_deliver(*, key: str) -> str:
+    """Send a queued email if no one else is sending or has sent it: `sent`, or `skipped`.
+
+    Runs in the worker, outside any transaction, so the claim is committed before the mail server is
+    contacted; a failure marks the email failed and re-raises, so the task shows as failed too."""
+    now = timezone.now()
+    claimed = SentEmail.objects.filter(key=key, status__in=[EmailStatus.QUEUED, EmailStatus.FAILED]).update(
+        status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, next_attempt_at=None
+    )
+    if not claimed:
+        return "skipped"
+    email = SentEmail.objects.get(key=key)
+    try:
+        _message(email).send()
+    except Exception as error:
+        retry_at = (
+            now + dt.timedelta(minutes=2**email.attempts) if email.attempts < EMAIL_MAX_ATTEMPTS else None
+        )
+        SentEmail.objects.filter(pk=email.pk).update(
+            status=EmailStatus.FAILED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=retry_at,
+        )
+        logger.warning("Email %s failed (attempt %d): %s", key, email.attempts, error)
+        raise
+    SentEmail.objects.filter(pk=email.pk).update(status=EmailStatus.SENT, sent_at=timezone.now())
+    return "sent"
+
+
+def email_retry_due(*, now: dt.datetime | None = None) -> int:
+    """Enqueue delivery again for failed emails whose pause is over and for queued emails whose task seems
+    lost; returns how many. Each gets a new pause first, so the next sweep does not enqueue it again."""
+    now = now or timezone.now()
+    due = list(
+        SentEmail.objects.filter(
+            Q(status__in=[EmailStatus.QUEUED, EmailStatus.FAILED]), next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", "key")[:EMAIL_RETRY_BATCH]
+    )
+    if not due:
+        return 0
+    from salespipe.notifications.tasks import email_deliver
+
+    with transaction.atomic():
+        SentEmail.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_attempt_at=now + EMAIL_QUEUED_WATCHDOG
+        )
+        for _, key in due:
+            enqueue_on_commit(email_deliver, key)
+    return len(due)
+
+
+# --- the calendar feed --------------------------------------------------------------------------------------
+
+
+def _feed_secret() -> str:
+    # 32 random bytes: 43 URL-safe characters that nobody guesses.
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def calendar_feed_get_or_create(*, user: User) -> CalendarFeed:
+    """The user's calendar feed, created with a new secret on first use."""
+    feed, _ = CalendarFeed.objects.get_or_create(
+        user=user, defaults={"secret": _feed_secret(), "created_at": timezone.now()}
+    )
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user: User) -> CalendarFeed:
+    """Give the user's feed a new secret: the old URL stops working at once (404) everywhere."""
+    feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
+    if feed is None:
+        return calendar_feed_get_or_create(user=user)
+    feed.secret = _feed_secret()
+    feed.rotated_at = timezone.now()
+    feed.save(update_fields=["secret", "rotated_at"])
+    return feed
+
+
+# --- ready-made emails --------------------------------------------------------------------------------------
+
+
+def appointment_reminder_key(meeting: Activity) -> str:
+    """One reminder per meeting and time: a rescheduled meeting gets a reminder for its new time."""
+    due = meeting.due_at.astimezone(dt.UTC) if meeting.due_at else None
+    return (
+        f"appointment-reminder:{meeting.pk}:{due:%Y%m%dT%H%MZ}"
+        if due
+        else f"appointment-reminder:{meeting.pk}"
+    )
+
+
+def appointment_reminder_send(*, meeting: Activity, language: str | None = None) -> SentEmail | None:
+    """Email the meeting's person a short reminder with the appointment as an .ics attachment, in the
+    owner's time zone and signed by the owner. None if it was queued before or the person has no email
+    address. The template is `notifications/email/appointment_reminder` (editable, translated)."""
+    person = meeting.person
+    if person is None or not person.email or meeting.due_at is None:
+        return None
+    owner = meeting.owner
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(owner.zone):
+        # "Monday 2 March 2026, 10:00"; E is the month's name as it stands in a date (Greek: "Μαρτίου").
+        when = date_format(timezone.localtime(meeting.due_at), "l j E Y, H:i")
+        subject = gettext("Reminder: our appointment on %(when)s") % {"when": when}
+    return email_send(
+        key=appointment_reminder_key(meeting),
+        to=[person.email],
+        subject=subject,
+        template="appointment_reminder",
+        context={
+            "person_name": person.full_name,
+            "starts_at": meeting.due_at,
+            "topic": meeting.subject if meeting.subject != meeting.get_kind_display() else "",
+            "rep_name": str(owner),
+            "rep_email": owner.email,
+        },
+        language=language,
+        time_zone=owner.time_zone,
+        attachments=[
+            Attachment(
+                "appointment.ics", activity_ics(meeting, zone=owner.zone, now=timezone.now()), "text/calendar"
+            )
+        ],
+    )
