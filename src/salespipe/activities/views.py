@@ -32,6 +32,7 @@ from salespipe.activities.forms import CompleteForm, RescheduleForm
 from salespipe.activities.models import Activity
 from salespipe.activities.selectors import Agenda, AgendaBounds, AgendaPage
 from salespipe.core.errors import NotFound, SalespipeError
+from salespipe.core.web import actor_of, is_fragment_request
 from salespipe.deals.models import DealStatus
 from salespipe.deals.selectors import deal_get
 from salespipe.people.models import Role, User
@@ -50,21 +51,6 @@ _EMPTY = {
     "upcoming": gettext_lazy("Nothing planned for the next two weeks."),
     "later": gettext_lazy("Nothing planned later."),
 }
-
-
-def _actor(request: HttpRequest) -> User:
-    # LoginRequiredMiddleware lets no anonymous request through to a page.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    """An htmx request for a fragment; restoring history after a cache miss needs the whole page."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _agenda_url(actor: User, owner: User, **params: str) -> str:
@@ -181,14 +167,14 @@ def _context(actor: User, owner: User, owners: list[User], now: dt.datetime) -> 
 
 @require_GET
 def agenda(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     owners = _owners(actor)
     owner = _owner(request, actor, owners)
     now = timezone.now()
     group = request.GET.get("group", "")
     after = request.GET.get("after", "")
     paging = group in ("overdue", "today", "later") and bool(after)
-    if paging and _is_htmx(request):
+    if paging and is_fragment_request(request):
         bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
         more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)
         fragment = {"group": more, "owner": owner, "zone": owner.zone, "zone_name": owner.time_zone}
@@ -220,9 +206,9 @@ def _activity_or_404(actor: User, activity_id: int) -> Activity:
 
 def _changed(request: HttpRequest, activity: Activity, message: str, *, warning: str = "") -> HttpResponse:
     """After a change: back to the agenda with a message, or its groups swapped out of band."""
-    actor = _actor(request)
+    actor = actor_of(request)
     owner = activity.owner
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         messages.success(request, message)
         if warning:
             messages.warning(request, warning)
@@ -240,9 +226,9 @@ def _refused(
     request: HttpRequest, activity: Activity, error: str, status: int, **failed: Any
 ) -> HttpResponse:
     """The item again with its form open and the reason; without htmx, back with the reason."""
-    actor = _actor(request)
+    actor = actor_of(request)
     owner = activity.owner
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         messages.error(request, error)
         return HttpResponseRedirect(_agenda_url(actor, owner))
     context = {
@@ -272,7 +258,7 @@ def _next_step_warning(actor: User, activity: Activity) -> str:
 
 @require_POST
 def activity_complete(request: HttpRequest, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     activity = _activity_or_404(actor, activity_id)
     form = CompleteForm(request.POST, kind=activity.kind, auto_id=f"id_agenda{activity.pk}_%s")
     if not form.is_valid():
@@ -295,7 +281,7 @@ def activity_complete(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @require_POST
 def activity_reschedule(request: HttpRequest, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     activity = _activity_or_404(actor, activity_id)
     zone = activity.owner.zone
     form = RescheduleForm(request.POST, zone=zone, auto_id=f"id_agenda{activity.pk}_%s")
@@ -330,7 +316,7 @@ def activity_reschedule(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @require_POST
 def activity_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     activity = _activity_or_404(actor, activity_id)
     try:
         services.activity_cancel(actor=actor, activity_id=activity.pk)

@@ -10,20 +10,10 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from salespipe.core.errors import SalespipeError
 from salespipe.deals.models import StageKind
 from salespipe.deals.selectors import pipeline_list
 from salespipe.people.models import User
 from salespipe.people.selectors import user_list, visible_user_ids
-
-
-def add_service_error(form: forms.Form, error: SalespipeError) -> None:
-    """Show a service's refusal on the form: beside the field it names, else above the form."""
-    # The services name their arguments (stage_id); the forms name what a person picks (stage).
-    candidates = [candidate for name in error.fields for candidate in (name, name.removesuffix("_id"))]
-    field = next((name for name in candidates if name in form.fields), None)
-    form.add_error(field, error.message)
-
 
 # The browser offers directory names as someone types (htmx fills the datalist); typing works without it.
 _ORGANIZATION_NAME_ATTRS = {

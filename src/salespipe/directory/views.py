@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from salespipe.activities.selectors import activity_list
 from salespipe.core.errors import NotAllowed, NotFound, RuleBroken, SalespipeError
+from salespipe.core.web import actor_of, add_service_error, forbidden, is_fragment_request
 from salespipe.deals.quick_add import deal_quick_add
 from salespipe.deals.selectors import deal_list
 from salespipe.directory import selectors, services
-from salespipe.directory.forms import OrganizationForm, PersonForm, QuickAddDealForm, add_service_error
+from salespipe.directory.forms import OrganizationForm, PersonForm, QuickAddDealForm
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import Role, User
-from salespipe.people.views import actor_of, forbidden, is_fragment_request
 
 # Rows of each list on a detail page before it offers "older …".
 DETAIL_ROWS = 20

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,47 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salespipe.core.errors import NotAllowed, NotFound, SalespipeError
-from salespipe.directory.forms import add_service_error
+from salespipe.core.web import actor_of, add_service_error, admin_required, forbidden
 from salespipe.people import selectors, services
 from salespipe.people.forms import TeamForm, UserCreateForm, UserEditForm
 from salespipe.people.models import User
-
-# --- shared by the page views --------------------------------------------------------------------------
-
-
-def actor_of(request: HttpRequest) -> User:
-    """The signed-in user: the actor of every selector and service a page calls. Every page needs a
-    signed-in user (LoginRequiredMiddleware), so there always is one."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def is_fragment_request(request: HttpRequest) -> bool:
-    """An htmx request that wants a piece of the page. Restoring history after a cache miss also comes
-    from htmx (htmx 2 marks it HX-Request too) but needs the whole page."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    """403 with the reason, on a page that says what to do instead."""
-    return render(request, "people/forbidden.html", {"message": message}, status=403)
-
-
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Settings are for administrators; everyone else gets a 403 that says so."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not actor_of(request).is_admin:
-            return forbidden(request, _("Only an administrator can change the settings."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
 
 # --- settings: the overview ----------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salespipe.core.errors import InvalidInput, NotFound, SalespipeError
+from salespipe.core.web import actor_of, is_fragment_request
 from salespipe.deals import selectors, services
 from salespipe.deals.models import Deal, Pipeline, Stage, StageKind
 from salespipe.deals.selectors import (
@@ -234,16 +235,6 @@ def _pipeline_totals(totals: dict[int, BoardColumnTotals]) -> BoardColumnTotals:
     )
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-
-
 def _teams_of(actor: User, owners: list[User]) -> list[Team]:
     teams = {u.team.pk: u.team for u in owners if u.team is not None}
     if actor.role == Role.MANAGER:
@@ -256,7 +247,7 @@ def _teams_of(actor: User, owners: list[User]) -> list[Team]:
 
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     all_stages = selectors.board_stages(actor=actor)
     pipelines = list({stage.pipeline.pk: stage.pipeline for stage in all_stages}.values())
     sees_others = actor.role != Role.REP
@@ -287,7 +278,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "filtered": any(value for key, value in request.GET.items() if key != "pipeline"),
         "base_currency": settings.BASE_CURRENCY,
     }
-    fragment = _is_htmx(request) and request.headers.get("HX-Target") == "board"
+    fragment = is_fragment_request(request) and request.headers.get("HX-Target") == "board"
     template = "deals/board.html#board" if fragment else "deals/board.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -311,7 +302,7 @@ def _cursor(request: HttpRequest) -> BoardCursor | None:
 @require_GET
 def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
     """The next cards of a column: a fragment for htmx ("Load more"), a page of its own without JS."""
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         after = _cursor(request)
     except InvalidInput as error:
@@ -324,7 +315,7 @@ def board_column(request: HttpRequest, stage_id: int) -> HttpResponse:
         "more_url": _more_url(stage_id, page.cursor, query),
         "query": query,
     }
-    if _is_htmx(request):
+    if is_fragment_request(request):
         response = render(request, "deals/board_parts.html#more_cards", context)
     else:
         try:
@@ -390,7 +381,7 @@ def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     From board.js (htmx): the updated column headers and card as out-of-band fragments, or the refusal
     as text with its 4xx status. Without JavaScript: GET shows a small form, POST redirects back to the
     board with a message, or shows the form again with the refusal."""
-    actor = _actor(request)
+    actor = actor_of(request)
     query = _filter_query(request)
     if request.method == "GET":
         try:
@@ -400,14 +391,14 @@ def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     try:
         deal = _apply_move(actor, deal_id, request.POST)
     except SalespipeError as error:
-        if _is_htmx(request):
+        if is_fragment_request(request):
             return _refusal(error)
         if isinstance(error, NotFound):
             raise Http404(error.message) from None
         context = _move_form_context(actor, deal_id, query) | {"error": error.message}
         return render(request, "deals/board_move.html", context, status=error.http_status)
     message = _moved_message(deal)
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         messages.success(request, message)
         return HttpResponseRedirect(f"{reverse('deals:board')}?{query}")
     filters = BoardFilterForm(request.GET).board_filters()

@@ -42,6 +42,7 @@ from salespipe.activities.forms import CompleteForm, RecordForm, RescheduleForm,
 from salespipe.activities.models import Activity
 from salespipe.activities.selectors import activity_get, activity_next_step, activity_owner_list
 from salespipe.core.errors import NotFound, SalespipeError, StaleVersion
+from salespipe.core.web import actor_of, add_service_error, is_fragment_request
 from salespipe.deals import selectors, services
 from salespipe.deals.forms import (
     CONFIRMATION_CHOICES,
@@ -83,21 +84,6 @@ CONFLICT_MESSAGE = gettext_lazy(
 # --- request helpers ------------------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> User:
-    # LoginRequiredMiddleware lets no anonymous request through to a page.
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    """An htmx request for a fragment; restoring history after a cache miss needs the whole page."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 def _deal_or_404(actor: User, deal_id: int) -> Deal:
     """The deal, if the actor may see it; for anyone else it does not exist."""
     try:
@@ -135,12 +121,6 @@ def _fragments(
         response["HX-Retarget"] = retarget
         response["HX-Reswap"] = "outerHTML"
     return response
-
-
-def _add_service_error(form: forms.Form, error: SalespipeError) -> None:
-    """A service's refusal on the form: beside the field it names, else above the form."""
-    field = next((name for name in error.fields if name in form.fields and name != "version"), None)
-    form.add_error(field, error.message)
 
 
 # --- presentation ---------------------------------------------------------------------------------------
@@ -327,7 +307,7 @@ def _activity_forms_context(actor: User, **bound: Any) -> dict[str, Any]:
 
 def _page(request: HttpRequest, deal: Deal, *, status: int = 200, **overrides: Any) -> HttpResponse:
     """The whole page, with any form that failed shown open with its errors."""
-    actor = _actor(request)
+    actor = actor_of(request)
     context = {
         **_summary_context(actor, deal),
         **_contacts_context(deal),
@@ -343,17 +323,17 @@ def _page(request: HttpRequest, deal: Deal, *, status: int = 200, **overrides: A
 
 @require_GET
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
-    deal = _deal_or_404(_actor(request), deal_id)
+    deal = _deal_or_404(actor_of(request), deal_id)
     return _page(request, deal)
 
 
 @require_GET
 def deal_timeline_more(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Older timeline entries after "show more": list items for htmx, else the page from there."""
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     before = request.GET.get("before", "")
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         url = reverse("deals:detail", args=[deal.pk])
         return HttpResponseRedirect(f"{url}?{urlencode({'before': before})}#deal-timeline" if before else url)
     response = render(request, f"{PAGE}#timeline_entries", _timeline_context(actor, deal, before=before))
@@ -384,14 +364,14 @@ def _editing(
     request: HttpRequest, deal: Deal, group: str, form: DealFieldForm, *, status: int, conflict: bool = False
 ) -> HttpResponse:
     """The edit form of one group: the fragment for htmx, else the page with the form open."""
-    actor = _actor(request)
+    actor = actor_of(request)
     editing = {
         "editing": group,
         "edit_form": form,
         "edit_row": _field_row(deal, group, actor),
         "conflict": conflict,
     }
-    if _is_htmx(request):
+    if is_fragment_request(request):
         context = {"deal": deal, **editing}
         return _fragments(
             request,
@@ -406,10 +386,10 @@ def _editing(
 @require_GET
 def deal_field(request: HttpRequest, deal_id: int, group: str) -> HttpResponse:
     """One field group as shown (cancelling an edit); without htmx, the page."""
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     group = _group_or_404(group, deal, actor)
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return HttpResponseRedirect(_detail_url(deal, f"field-{group}"))
     response = render(request, f"{PAGE}#field_row", {"deal": deal, "row": _field_row(deal, group, actor)})
     patch_vary_headers(response, ("HX-Request",))
@@ -419,7 +399,7 @@ def deal_field(request: HttpRequest, deal_id: int, group: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deal_field_edit(request: HttpRequest, deal_id: int, group: str) -> HttpResponse:
     """GET: the edit form of a field group, filled from the deal as it is now. POST: save it."""
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     group = _group_or_404(group, deal, actor)
     if request.method != "POST":
@@ -441,7 +421,7 @@ def deal_field_edit(request: HttpRequest, deal_id: int, group: str) -> HttpRespo
         form.add_error(None, str(CONFLICT_MESSAGE))
         return _editing(request, deal, group, form, status=412, conflict=True)
     except SalespipeError as error:
-        _add_service_error(form, error)
+        add_service_error(form, error)
         return _editing(request, deal, group, form, status=error.http_status)
     message = _("Saved: %(field)s.") % {"field": _LABELS[group]}
     return _deal_changed(request, deal, message, anchor=f"field-{group}")
@@ -451,9 +431,9 @@ def _deal_changed(
     request: HttpRequest, deal: Deal, message: str, *, ok: bool = True, anchor: str = "", status: int = 200
 ) -> HttpResponse:
     """After a change of the deal (or a refusal of one): the fragments that carry its version."""
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _redirect(request, deal, message, ok=ok, anchor=anchor)
-    actor = _actor(request)
+    actor = actor_of(request)
     fresh = _deal_or_404(actor, deal.pk)
     context = {**_summary_context(actor, fresh), "notice": message, "notice_ok": ok}
     return _fragments(request, context, [], oob=["summary", "details", "qualification"], status=status)
@@ -482,7 +462,7 @@ def _stage_change(
 
 @require_POST
 def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = MoveForm(request.POST)
     return _stage_change(
@@ -498,7 +478,7 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 def deal_win(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     return _stage_change(
         request,
@@ -511,7 +491,7 @@ def deal_win(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 def deal_lose(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = LoseForm(request.POST)
     return _stage_change(
@@ -534,7 +514,7 @@ def deal_lose(request: HttpRequest, deal_id: int) -> HttpResponse:
 def _contacts_changed(
     request: HttpRequest, deal: Deal, message: str, *, ok: bool = True, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _redirect(request, deal, message, ok=ok, anchor="deal-contacts")
     context = _contacts_context(deal, contacts_notice=message, contacts_notice_ok=ok, **extra)
     return _fragments(request, context, ["contacts"], status=status)
@@ -563,7 +543,7 @@ def _contact_call(
 @require_GET
 def contact_search(request: HttpRequest, deal_id: int) -> HttpResponse:
     """People in the directory matching the search, each to add to the deal with a role."""
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = ContactSearchForm(request.GET, auto_id="id_contact_search_%s")
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -573,7 +553,7 @@ def contact_search(request: HttpRequest, deal_id: int) -> HttpResponse:
         "contact_results": people,
         **_contact_choices(),
     }
-    if _is_htmx(request):
+    if is_fragment_request(request):
         response = render(request, f"{PAGE}#contact_results", {"deal": deal, **results})
     else:
         response = _page(request, deal, **results, contact_search_form=form)
@@ -583,7 +563,7 @@ def contact_search(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 def contact_add(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = ContactAddForm(request.POST)
     if not form.is_valid():
@@ -604,7 +584,7 @@ def contact_add(request: HttpRequest, deal_id: int) -> HttpResponse:
 @require_POST
 def contact_create(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Put a new person in the directory (at the deal's organization) and on the deal, both or neither."""
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = ContactCreateForm(request.POST, auto_id="id_new_contact_%s")
     if form.is_valid():
@@ -622,12 +602,12 @@ def contact_create(request: HttpRequest, deal_id: int) -> HttpResponse:
                     actor=actor, deal_id=deal.pk, person_id=person.pk, role=data["role"]
                 )
         except SalespipeError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             return _contacts_changed(
                 request, deal, _("%(person)s is in the directory and on the deal.") % {"person": person}
             )
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _page(request, deal, status=422, contact_create_form=form, contact_create_open=True)
     context = _contacts_context(deal, contact_create_form=form, contact_create_open=True)
     return _fragments(request, context, ["contacts"], status=422)
@@ -635,7 +615,7 @@ def contact_create(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 def contact_role(request: HttpRequest, deal_id: int, contact_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     contact = _contact_or_404(actor, deal, contact_id)
     form = ContactRoleForm(request.POST)
@@ -653,7 +633,7 @@ def contact_role(request: HttpRequest, deal_id: int, contact_id: int) -> HttpRes
 
 @require_POST
 def contact_confirm(request: HttpRequest, deal_id: int, contact_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     contact = _contact_or_404(actor, deal, contact_id)
     form = ConfirmAuthorityForm(request.POST)
@@ -676,7 +656,7 @@ def contact_confirm(request: HttpRequest, deal_id: int, contact_id: int) -> Http
 
 @require_POST
 def contact_withdraw(request: HttpRequest, deal_id: int, contact_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     contact = _contact_or_404(actor, deal, contact_id)
     return _contact_call(
@@ -689,7 +669,7 @@ def contact_withdraw(request: HttpRequest, deal_id: int, contact_id: int) -> Htt
 
 @require_POST
 def contact_remove(request: HttpRequest, deal_id: int, contact_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     contact = _contact_or_404(actor, deal, contact_id)
     return _contact_call(
@@ -707,9 +687,9 @@ def _activities_changed(
     request: HttpRequest, deal: Deal, message: str, *, main: str = "", **main_context: Any
 ) -> HttpResponse:
     """After an activity changed: the timeline and the next step, out of band, and `main` in place."""
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _redirect(request, deal, message, ok=True, anchor="deal-timeline")
-    actor = _actor(request)
+    actor = actor_of(request)
     fresh = _deal_or_404(actor, deal.pk)
     context = {
         **_summary_context(actor, fresh),
@@ -730,19 +710,19 @@ def _new_activity(
     create: Callable[[], Activity],
     done: Callable[[Activity], str],
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if form.is_valid():
         try:
             activity = create()
         except SalespipeError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
             status = error.http_status
         else:
             message = done(activity)
             return _activities_changed(request, deal, message, main=name, **{f"{name}_notice": message})
     else:
         status = 422
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _page(request, deal, status=status, **{name: form})
     return _fragments(
         request, {"deal": deal, **_activity_forms_context(actor, **{name: form})}, [name], status=status
@@ -751,7 +731,7 @@ def _new_activity(
 
 @require_POST
 def activity_schedule(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = ScheduleForm(request.POST, zone=actor.zone, auto_id="id_schedule_%s")
     return _new_activity(
@@ -768,7 +748,7 @@ def activity_schedule(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 def activity_record(request: HttpRequest, deal_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = RecordForm(request.POST, auto_id="id_record_%s")
     return _new_activity(
@@ -795,9 +775,9 @@ def _activity_refused(
     request: HttpRequest, deal: Deal, activity: Activity, error: str, status: int, **failed: Any
 ) -> HttpResponse:
     """The timeline entry again, its form open with the refusal; without htmx, back with a message."""
-    if not _is_htmx(request):
+    if not is_fragment_request(request):
         return _redirect(request, deal, error, ok=False, anchor=f"activity-{activity.pk}")
-    actor = _actor(request)
+    actor = actor_of(request)
     moment = activity.done_at or activity.cancelled_at or activity.due_at or activity.created_at
     entry = TimelineEntry(kind="activity", moment=moment, activity=activity)
     view = _entry_view(entry, actor.zone, error=error, **failed)
@@ -812,7 +792,7 @@ def _activity_refused(
 
 @require_POST
 def activity_complete(request: HttpRequest, deal_id: int, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     activity = _deal_activity_or_404(actor, deal, activity_id)
     form = CompleteForm(request.POST, kind=activity.kind, auto_id=f"id_activity{activity.pk}_%s")
@@ -837,7 +817,7 @@ def activity_complete(request: HttpRequest, deal_id: int, activity_id: int) -> H
 
 @require_POST
 def activity_reschedule(request: HttpRequest, deal_id: int, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     activity = _deal_activity_or_404(actor, deal, activity_id)
     form = RescheduleForm(request.POST, zone=actor.zone, auto_id=f"id_activity{activity.pk}_%s")
@@ -875,7 +855,7 @@ def activity_reschedule(request: HttpRequest, deal_id: int, activity_id: int) ->
 
 @require_POST
 def activity_cancel(request: HttpRequest, deal_id: int, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     activity = _deal_activity_or_404(actor, deal, activity_id)
     try:

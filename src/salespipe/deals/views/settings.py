@@ -13,12 +13,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salespipe.core.errors import NotFound, SalespipeError
+from salespipe.core.web import actor_of, add_service_error, admin_required
 from salespipe.deals import pipelines
 from salespipe.deals.models import Pipeline, Stage, StageKind
 from salespipe.deals.selectors import pipeline_get, pipeline_list
-from salespipe.directory.forms import add_service_error
 from salespipe.people.models import User
-from salespipe.people.views import actor_of, admin_required
 
 
 class PipelineForm(forms.Form):
