@@ -183,6 +183,7 @@ USE_TZ = True
 # Numbers are grouped the way the page's language does it (12.345,50 in Greek), and typed numbers are
 # read that way too. Ids in templates go through `unlocalize`.
 USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["salespipe.formats"]
 
 # Reports add up money in one currency; deals keep their own currency and a converted base value.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()

@@ -80,9 +80,11 @@ def test_workers_ticking_at_the_same_moment_enqueue_the_job_once() -> None:
     for thread in threads:
         thread.join(timeout=60)
 
-    # then exactly one enqueued the jobs
+    # then every due job was enqueued exactly once, by whichever worker claimed it
     assert errors == []
-    assert sorted(len(names) for names in enqueued) == [0, 0, 0, 2]
+    claimed = sorted(name for names in enqueued for name in names)
+    assert len(claimed) == 2
+    assert len(set(claimed)) == 2
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 1
 
 
