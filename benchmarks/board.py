@@ -16,23 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-
-@dataclass
-class Measure:
-    actor: str
-    request: str
-    median_ms: float
-    max_ms: float
-    queries: int
-    kib: float
-    status: int
+from _common import Measure, setup_django, timed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,20 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salespipe.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    setup_django()
     from django.db import connection
     from django.db.models import Count, Q
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from salespipe.deals.models import Deal, DealStatus
     from salespipe.people.models import Role, Team, User
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     deals = Deal.objects.count()
     if not deals:
         print("No deals in this database: run `salespipe demo` first.", file=sys.stderr)
@@ -78,27 +60,6 @@ def main(argv: list[str] | None = None) -> int:
         ("admin", admin),
     ]
 
-    def timed(client: Client, url: str, headers: dict[str, str]) -> Measure:
-        client.get(url, headers=headers)  # warm up: caches, connection, compiled templates
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, headers=headers)
-        # Read now: the next request clears the connection's query log.
-        query_count = len(queries.captured_queries)
-        times = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            client.get(url, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-        return Measure(
-            actor="",
-            request="",
-            median_ms=round(statistics.median(times), 1),
-            max_ms=round(max(times), 1),
-            queries=query_count,
-            kib=round(len(response.content) / 1024, 1),
-            status=response.status_code,
-        )
-
     results: list[Measure] = []
     for role, user in actors:
         if user is None:
@@ -114,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if more is not None:
             requests.append((f"load more ({more[0]})", more[1], {"HX-Request": "true"}))
         for name, url, headers in requests:
-            measure = timed(client, url, headers)
+            measure = timed(client, url, headers, args.runs)
             measure.actor = f"{role} ({user.username})"
             measure.request = name
             results.append(measure)

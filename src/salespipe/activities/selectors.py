@@ -74,7 +74,7 @@ def activity_get(*, actor: User, activity_id: int) -> Activity:
 
 # Each agenda group and each "more" page shows at most this many activities: the page costs the same
 # whatever the backlog.
-AGENDA_PAGE_SIZE = 50
+AGENDA_PAGE_SIZE = 20
 # "Upcoming" covers tomorrow and the 13 days after it; "Later" pages on beyond.
 AGENDA_UPCOMING_DAYS = 14
 
