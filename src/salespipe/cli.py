@@ -138,10 +138,24 @@ def init(
             else:
                 summary = _run_demo(reps=demo_reps, deals=demo_deals, seed=seed, quiet=True)
                 click.echo(
-                    f"Demo data: {summary.reps} reps in {summary.teams} teams, {summary.deals} deals, "
+                    f"Demo data: {summary.reps} reps in {summary.teams} team(s), {summary.deals} deals, "
                     f"{summary.activities} activities (demo users' password: demo)."
                 )
         _echo_login(admin.username)
+        _echo_demo_logins()
+
+
+def _echo_demo_logins() -> None:
+    """Show one rep and one manager to sign in as, so the demo shows both points of view."""
+    from salespipe.people.models import Role, User
+
+    for role in (Role.REP, Role.MANAGER):
+        users = User.objects.filter(role=role, is_active=True)
+        if role == Role.REP:
+            users = users.filter(deals__isnull=False)
+        username = users.order_by("pk").values_list("username", flat=True).first()
+        if username and User.objects.get(username=username).check_password("demo"):
+            click.echo(f"Demo {role.label.lower()} login: {username} / demo")
 
 
 def _user_exists(username: str) -> bool:
