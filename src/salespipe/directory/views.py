@@ -118,17 +118,22 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
             "website_url": _website_url(organization.website),
             "people": people[:DETAIL_ROWS],
             "more_people": len(people) > DETAIL_ROWS,
-            "deals": deals.rows,
-            "older_deals_url": _list_url(request, deals_before=deals.next_before)
-            if deals.next_before
-            else None,
-            "activities": activities.rows,
-            "older_activities_url": _list_url(request, activities_before=activities.next_before)
-            if activities.next_before
-            else None,
+            **_history_context(request, deals, activities),
             "may_delete": _may_delete(actor),
         },
     )
+
+
+def _history_context(request: HttpRequest, deals: Any, activities: Any) -> dict[str, Any]:
+    """A directory page's deals and activities (already scoped to the viewer) with "older" links."""
+    return {
+        "deals": deals.rows,
+        "older_deals_url": _list_url(request, deals_before=deals.next_before) if deals.next_before else None,
+        "activities": activities.rows,
+        "older_activities_url": (
+            _list_url(request, activities_before=activities.next_before) if activities.next_before else None
+        ),
+    }
 
 
 def _organization_form_page(
@@ -268,14 +273,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "directory/person_detail.html",
         {
             "person": person,
-            "deals": deals.rows,
-            "older_deals_url": _list_url(request, deals_before=deals.next_before)
-            if deals.next_before
-            else None,
-            "activities": activities.rows,
-            "older_activities_url": _list_url(request, activities_before=activities.next_before)
-            if activities.next_before
-            else None,
+            **_history_context(request, deals, activities),
             "may_delete": _may_delete(actor),
         },
     )

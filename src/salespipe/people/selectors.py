@@ -29,9 +29,16 @@ def user_can_manage(actor: User, owner: User) -> bool:
     return False
 
 
-def user_list(*, actor: User, team_id: int | None = None, role: str | None = None) -> QuerySet[User]:
-    """The user directory: everyone sees who is on the sales team (names, roles, time zones)."""
-    users = User.objects.filter(is_active=True).select_related("team").order_by("username")
+def user_list(
+    *, actor: User, team_id: int | None = None, role: str | None = None, include_inactive: bool = False
+) -> QuerySet[User]:
+    """The user directory: everyone sees who is on the sales team (names, roles, time zones). Admins'
+    settings also list deactivated users (active ones first), so they can be brought back."""
+    users = User.objects.select_related("team")
+    if include_inactive and actor.is_admin:
+        users = users.order_by("-is_active", "username")
+    else:
+        users = users.filter(is_active=True).order_by("username")
     if team_id is not None:
         users = users.filter(team_id=team_id)
     if role:

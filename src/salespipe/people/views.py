@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,15 +26,14 @@ def settings_home(request: HttpRequest) -> HttpResponse:
 # --- settings: users -----------------------------------------------------------------------------------
 
 
-def _all_users() -> QuerySet[User]:
-    # selectors.user_list leaves out deactivated users; the settings show them so they can come back.
-    return User.objects.select_related("team").order_by("-is_active", "username")
-
-
 @require_GET
 @admin_required
 def settings_users(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/settings_users.html", {"users": _all_users()})
+    return render(
+        request,
+        "people/settings_users.html",
+        {"users": selectors.user_list(actor=actor_of(request), include_inactive=True)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,8 +66,8 @@ def settings_user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "people/settings_user_form.html", {"form": form, "subject": None})
 
 
-def _user_or_404(user_id: int) -> User:
-    user = _all_users().filter(pk=user_id).first()
+def _user_or_404(actor: User, user_id: int) -> User:
+    user = selectors.user_list(actor=actor, include_inactive=True).filter(pk=user_id).first()
     if user is None:
         raise Http404(f"There is no user with id {user_id}.")
     return user
@@ -79,7 +77,7 @@ def _user_or_404(user_id: int) -> User:
 @admin_required
 def settings_user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = actor_of(request)
-    subject = _user_or_404(user_id)
+    subject = _user_or_404(actor, user_id)
     if request.method != "POST":
         form = UserEditForm(actor=actor, initial=UserEditForm.initial_for(subject))
         return render(request, "people/settings_user_form.html", {"form": form, "subject": subject})
