@@ -25,6 +25,22 @@ class ActivityOutcome(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
     LEFT_MESSAGE = "left_message", _("Left a message")
     DONE = "done", _("Done")
+    # A demo or a gift that happened; a trial that ended in a purchase decision or not.
+    DELIVERED = "delivered", _("Delivered")
+    CONVERTED = "converted", _("Went ahead")
+    NOT_CONVERTED = "not_converted", _("Did not go ahead")
+    ANSWERED = "answered", _("Answered")
+
+
+class ActivityPurpose(models.TextChoices):
+    """Why the follow-up engine created an activity; what a person schedules has none."""
+
+    NONE = "", _("Planned by hand")
+    MEETING_CALL = "meeting_call", _("Call before an appointment")
+    MEETING_EMAIL = "meeting_email", _("Email before an appointment")
+    NEXT_STEP = "next_step", _("Next step after an appointment")
+    TRIAL_CHECK_IN = "trial_check_in", _("Trial check-in")
+    TRIAL_DECISION = "trial_decision", _("Decision call at the end of a trial")
 
 
 class Activity(models.Model):
@@ -55,6 +71,14 @@ class Activity(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=24, choices=ActivityOutcome.choices, blank=True)
+    purpose = models.CharField(max_length=16, choices=ActivityPurpose.choices, blank=True, default="")
+    # An information request: when the prospect asked (its due_at is the response deadline), and once
+    # answered, the working minutes it took, kept so reports aggregate it in SQL.
+    received_at = models.DateTimeField(null=True, blank=True)
+    response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # When the worker acted on this activity falling due (e.g. queued the prospect's reminder email), so
+    # each minute's run looks only at what it has not handled yet.
+    notified_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -74,6 +98,18 @@ class Activity(models.Model):
             models.Index(fields=["owner", "kind", "done_at"], name="activity_owner_kind_done"),
             models.Index(fields=["deal", "due_at"], name="activity_deal_due"),
             models.Index(fields=["deal", "done_at"], name="activity_deal_done"),
+            # The worker's minute: engine-made activities falling due that it has not handled yet.
+            models.Index(
+                fields=["purpose", "due_at"],
+                condition=Q(notified_at__isnull=True) & ~Q(purpose=""),
+                name="activity_purpose_unnotified",
+            ),
+            # Response-time reports: answered requests per owner.
+            models.Index(
+                fields=["owner", "done_at"],
+                condition=Q(kind="info_request"),
+                name="activity_info_request_done",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,6 +14,7 @@ class StageInline(admin.TabularInline):  # type: ignore[type-arg]
         "requires_decision_maker",
         "requires_budget",
         "requires_timeline",
+        "meeting_requires_decision_maker",
     )
     ordering = ("position",)
     extra = 0

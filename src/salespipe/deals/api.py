@@ -235,6 +235,9 @@ class StageOut(Schema):
     requires_decision_maker: bool
     requires_budget: bool
     requires_timeline: bool
+    meeting_requires_decision_maker: bool = Field(
+        description="Meetings on deals in this stage need a confirmed decision maker (409 otherwise)."
+    )
 
 
 class PipelineOut(Schema):
@@ -258,6 +261,7 @@ class StageIn(InputSchema):
     requires_decision_maker: bool = False
     requires_budget: bool = False
     requires_timeline: bool = False
+    meeting_requires_decision_maker: bool = True
 
 
 class PipelineIn(InputSchema):
@@ -277,6 +281,7 @@ class StagePatch(PatchSchema):
     requires_decision_maker: bool | None = None
     requires_budget: bool | None = None
     requires_timeline: bool | None = None
+    meeting_requires_decision_maker: bool | None = None
 
 
 # --- deals ----------------------------------------------------------------------------------------------

@@ -57,6 +57,11 @@ class Stage(models.Model):
     requires_decision_maker = models.BooleanField(_("needs a confirmed decision maker"), default=False)
     requires_budget = models.BooleanField(_("needs a known budget"), default=False)
     requires_timeline = models.BooleanField(_("needs a decision date"), default=False)
+    # The seed's first rule: no appointment before the decision maker is confirmed. On by default; an
+    # admin may switch it off for a stage (e.g. a first meeting with a partner's technical team).
+    meeting_requires_decision_maker = models.BooleanField(
+        _("meetings need a confirmed decision maker"), default=True
+    )
 
     class Meta:
         ordering = ["pipeline", "position"]

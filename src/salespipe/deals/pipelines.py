@@ -23,6 +23,7 @@ class StageSpec:
     requires_decision_maker: bool = False
     requires_budget: bool = False
     requires_timeline: bool = False
+    meeting_requires_decision_maker: bool = True
 
 
 # The seed's process. Talking to the decision maker comes before the appointment, so the Appointment
@@ -85,6 +86,7 @@ def _create(name: str, stages: tuple[StageSpec, ...] | list[StageSpec], *, is_de
             requires_decision_maker=spec.requires_decision_maker,
             requires_budget=spec.requires_budget,
             requires_timeline=spec.requires_timeline,
+            meeting_requires_decision_maker=spec.meeting_requires_decision_maker,
         )
         for position, spec in enumerate(ordered, start=1)
     )
@@ -122,6 +124,7 @@ _STAGE_FIELDS = {
     "requires_decision_maker",
     "requires_budget",
     "requires_timeline",
+    "meeting_requires_decision_maker",
 }
 
 
@@ -237,6 +240,7 @@ def stage_add(
     requires_decision_maker: bool = False,
     requires_budget: bool = False,
     requires_timeline: bool = False,
+    meeting_requires_decision_maker: bool = True,
 ) -> Stage:
     """A new open stage after the last open one (before won and lost); move it up to place it."""
     _require_admin(actor)
@@ -265,6 +269,7 @@ def stage_add(
         requires_decision_maker=requires_decision_maker,
         requires_budget=requires_budget,
         requires_timeline=requires_timeline,
+        meeting_requires_decision_maker=meeting_requires_decision_maker,
     )
     open_count = sum(1 for s in stages if s.kind == StageKind.OPEN)
     _renumber(pipeline, [*stages[:open_count], stage, *stages[open_count:]])

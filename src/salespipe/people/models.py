@@ -36,6 +36,8 @@ class Team(models.Model):
         related_name="managed_teams",
         verbose_name=_("manager"),
     )
+    # Whether prospects get a reminder email the day before an appointment; a member may say otherwise.
+    prospect_reminder_emails = models.BooleanField(_("email prospects before appointments"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -72,6 +74,14 @@ class User(AbstractUser):
         validators=[RegexValidator(r"^[1-7]{1,7}$", _("Use ISO weekday digits, e.g. 12345 for Mon-Fri."))],
     )
 
+    # Empty: the site's language (LANGUAGE_CODE). Emails to the user and their prospects use it.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    # None follows the team's setting.
+    prospect_reminder_emails = models.BooleanField(
+        _("email prospects before appointments"), null=True, blank=True, default=None
+    )
+    daily_digest = models.BooleanField(_("daily agenda email"), default=True)
+
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
@@ -97,6 +107,13 @@ class User(AbstractUser):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def emails_prospects(self) -> bool:
+        """Whether this user's prospects get reminder emails: their own choice, else their team's."""
+        if self.prospect_reminder_emails is not None:
+            return self.prospect_reminder_emails
+        return self.team is not None and self.team.prospect_reminder_emails
 
     @property
     def initials(self) -> str:

@@ -47,8 +47,18 @@ class StageForm(forms.Form):
     )
     requires_budget = forms.BooleanField(label=gettext_lazy("Needs a known budget"), required=False)
     requires_timeline = forms.BooleanField(label=gettext_lazy("Needs a decision date"), required=False)
+    meeting_requires_decision_maker = forms.BooleanField(
+        label=gettext_lazy("Meetings need a confirmed decision maker"),
+        required=False,
+        help_text=gettext_lazy("No appointment can be booked for a deal in this stage before then."),
+    )
 
-    GATES = ("requires_decision_maker", "requires_budget", "requires_timeline")
+    GATES = (
+        "requires_decision_maker",
+        "requires_budget",
+        "requires_timeline",
+        "meeting_requires_decision_maker",
+    )
 
     def __init__(self, *args: Any, kind: str = StageKind.OPEN, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
