@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "salespipe.deals",
     "salespipe.activities",
     "salespipe.notifications",
+    # No models: installed for its pages' templates (reports, the deal page's suggestions panel).
+    "salespipe.analytics",
     # The database task backend's table; installed whatever TASKS_BACKEND says, so switching backends
     # never leaves the migrations behind.
     "django_tasks_db",
@@ -185,8 +187,20 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["salespipe.formats"]
 
+# An information request is answered within this many working hours of its owner (PRODUCT.md, practice 7).
+try:
+    INFO_REQUEST_RESPONSE_HOURS = float(os.environ.get("INFO_REQUEST_RESPONSE_HOURS", "4"))
+except ValueError as _error:
+    raise ImproperlyConfigured(
+        "INFO_REQUEST_RESPONSE_HOURS must be a number of working hours, e.g. 4."
+    ) from _error
+if not 0 < INFO_REQUEST_RESPONSE_HOURS <= 720:
+    raise ImproperlyConfigured("INFO_REQUEST_RESPONSE_HOURS must be more than 0 and at most 720.")
+
 # Reports add up money in one currency; deals keep their own currency and a converted base value.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()
+# Where people reach the app: links in emails and the calendar feed, which have no request to ask.
+BASE_URL = os.environ.get("SALESPIPE_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
 
 STATIC_URL = "static/"
 STATIC_ROOT = SALESPIPE_HOME / "static"

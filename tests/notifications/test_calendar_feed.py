@@ -18,6 +18,7 @@ from salespipe.activities.services import (
     activity_reschedule,
     activity_schedule,
 )
+from salespipe.core.business_time import start_of_previous_working_day, working_hours_of
 from salespipe.deals.models import Deal
 from salespipe.notifications.models import CalendarFeed
 from salespipe.notifications.services import calendar_feed_get_or_create, calendar_feed_rotate
@@ -27,6 +28,13 @@ from tests.factories import PersonFactory
 
 SINGAPORE = ZoneInfo("Asia/Singapore")
 NEW_YORK = ZoneInfo("America/New_York")
+# Links in the feed start with SALESPIPE_BASE_URL, not the host a request came to (a proxy's, maybe).
+BASE_URL = "https://sales.example.test"
+
+
+@pytest.fixture(autouse=True)
+def base_url(settings: Any) -> None:
+    settings.BASE_URL = BASE_URL
 
 
 def feed_url(user: User) -> str:
@@ -96,20 +104,11 @@ def test_the_feed_holds_meetings_demos_trial_ends_and_reminders_in_the_owners_zo
         subject="Pilot",
         ends_at=(now + dt.timedelta(days=13)).astimezone(SINGAPORE).replace(hour=23, minute=30),
     )
-    # a reminder task prepares the meeting (the reminder engine creates these; here, by hand)
-    Activity.objects.create(
-        kind=ActivityKind.CALL,
-        subject="Call Maria to confirm tomorrow's meeting",
-        owner=singapore_rep,
-        deal=deal,
-        parent=meeting,
-        due_at=in_a_week - dt.timedelta(days=1),
-        created_at=now,
-    )
+    # (scheduling the meeting gave the rep a call and an email to confirm it the working day before)
     # and what the feed leaves out: a call without a meeting, an old meeting, someone else's meeting
-    schedule(singapore_rep, deal, ActivityKind.CALL, in_a_week, subject="Cold call")
     old = schedule(singapore_rep, deal, ActivityKind.MEETING, now - dt.timedelta(days=40), subject="Old")
-    activity_complete(actor=singapore_rep, activity_id=old.pk, outcome="held")
+    activity_complete(actor=singapore_rep, activity_id=old.pk, outcome="no_show")
+    schedule(singapore_rep, deal, ActivityKind.CALL, in_a_week, subject="Cold call")
     schedule(outsider, None, ActivityKind.MEETING, in_a_week, subject="Not yours")
 
     # when a calendar app fetches the feed, without signing in
@@ -121,7 +120,10 @@ def test_the_feed_holds_meetings_demos_trial_ends_and_reminders_in_the_owners_zo
         "Kick-off – Acme: 20 licences",
         "Demo – Acme: 20 licences",
         "Trial ends: Pilot – Acme: 20 licences",
-        "Call Maria to confirm tomorrow's meeting – Acme: 20 licences",
+        "Call to confirm the appointment: Kick-off – Acme: 20 licences",
+        "Email to confirm the appointment: Kick-off – Acme: 20 licences",
+        "Trial check-in: how is it going? Pilot – Acme: 20 licences",
+        "The trial ends: ask for the decision. Pilot – Acme: 20 licences",
     }
     kickoff = events["Kick-off – Acme: 20 licences"]
     assert kickoff.start == in_a_week
@@ -134,13 +136,14 @@ def test_the_feed_holds_meetings_demos_trial_ends_and_reminders_in_the_owners_zo
     assert "Deal: Acme: 20 licences" in description
     assert "Person: Maria Georgiou (maria@acme.test, +30 210 1234567)" in description
     assert "Bring the pricing sheet." in description
-    assert str(kickoff["URL"]) == f"http://testserver/deals/{deal.pk}/"
+    assert str(kickoff["URL"]) == f"{BASE_URL}/deals/{deal.pk}/"
     # the trial's end is an all-day event on the rep's own date
     trial_end = events["Trial ends: Pilot – Acme: 20 licences"]
     assert trial_end.start == (now + dt.timedelta(days=13)).astimezone(SINGAPORE).date()
     # a reminder without a duration takes 15 minutes
-    reminder = events["Call Maria to confirm tomorrow's meeting – Acme: 20 licences"]
+    reminder = events["Call to confirm the appointment: Kick-off – Acme: 20 licences"]
     assert reminder.end - reminder.start == dt.timedelta(minutes=15)
+    assert reminder.start == start_of_previous_working_day(in_a_week, working_hours_of(singapore_rep))
     # and the zone is defined in the file (RFC 5545 asks for a VTIMEZONE for every TZID used)
     assert [zone.tz_name for zone in calendar.timezones] == ["Asia/Singapore"]
     assert calendar.get_missing_tzids() == set()
@@ -270,7 +273,8 @@ def test_the_feed_costs_the_same_queries_whatever_it_holds(
         )
 
     with django_assert_num_queries(2):
-        assert len(fetch(url).events) == 20
+        # the meeting, its call and email the day before, and the demos
+        assert len(fetch(url).events) == 22
 
 
 # --- the API ------------------------------------------------------------------------------------------------
@@ -291,10 +295,10 @@ def test_the_api_gives_the_feed_url_and_rotates_it(singapore_rep: User, deal: De
     # then they get an absolute URL that a calendar app can read
     assert answer.status_code == 200
     body = answer.json()
-    assert body["url"].startswith("http://testserver/calendar/") and body["url"].endswith(".ics")
+    assert body["url"].startswith(f"{BASE_URL}/calendar/") and body["url"].endswith(".ics")
     assert body["rotated_at"] is None
     assert client.get("/api/v1/users/me/calendar-feed").json()["url"] == body["url"]
-    path = body["url"].removeprefix("http://testserver")
+    path = body["url"].removeprefix(BASE_URL)
     assert Client().get(path).status_code == 200
 
     # when they rotate it
@@ -302,7 +306,7 @@ def test_the_api_gives_the_feed_url_and_rotates_it(singapore_rep: User, deal: De
 
     # then the old URL is dead and the new one works
     assert rotated.status_code == 200
-    new_path = rotated.json()["url"].removeprefix("http://testserver")
+    new_path = rotated.json()["url"].removeprefix(BASE_URL)
     assert new_path != path and rotated.json()["rotated_at"] is not None
     assert Client().get(path).status_code == 404
     assert Client().get(new_path).status_code == 200

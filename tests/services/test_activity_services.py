@@ -75,7 +75,10 @@ def test_rescheduling_moves_the_next_step(rep: User, deal: Deal) -> None:
     assert marks(deal)[1] == new_time
 
 
-def test_a_meeting_is_completed_only_with_its_outcome(rep: User, deal: Deal) -> None:
+def test_a_meeting_is_completed_only_with_its_outcome(
+    rep: User, deal: Deal, confirm_decision_maker: Any
+) -> None:
+    confirm_decision_maker(deal)
     meeting = activity_schedule(actor=rep, kind="meeting", due_at=timezone.now(), deal_id=deal.pk)
 
     with pytest.raises(InvalidInput) as refusal:

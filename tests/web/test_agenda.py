@@ -174,8 +174,11 @@ def test_completing_from_the_agenda_takes_it_off_and_updates_the_deal(
     assert deal.last_activity_at == call.done_at
 
 
-def test_a_meeting_completed_from_the_agenda_needs_an_outcome(rep: User, deal: Deal, browser_of: Any) -> None:
+def test_a_meeting_completed_from_the_agenda_needs_an_outcome(
+    rep: User, deal: Deal, browser_of: Any, confirm_decision_maker: Any
+) -> None:
     # given
+    confirm_decision_maker(deal)
     meeting = plan(rep, deal, "Meet the CFO", timezone.now(), kind="meeting")
     complete = reverse("activities:complete", args=[meeting.pk])
 
@@ -200,9 +203,10 @@ def test_a_meeting_completed_from_the_agenda_needs_an_outcome(rep: User, deal: D
 
 
 def test_a_held_meeting_on_a_deal_with_nothing_else_planned_asks_for_a_next_step(
-    rep: User, deal: Deal, browser_of: Any
+    rep: User, deal: Deal, browser_of: Any, confirm_decision_maker: Any
 ) -> None:
     # given
+    confirm_decision_maker(deal)
     meeting = plan(rep, deal, "Meet the CFO", timezone.now(), kind="meeting")
 
     # when

@@ -568,9 +568,28 @@ def test_someone_new_with_a_taken_email_is_refused_and_nothing_is_created(
 # --- activities -----------------------------------------------------------------------------------------
 
 
-def test_scheduling_from_the_deal_page_reads_the_users_clock_and_sets_the_next_step(
+def test_a_meeting_is_not_booked_from_the_deal_page_before_a_decision_maker_is_confirmed(
     rep: User, deal: Deal, browser_of: Any
 ) -> None:
+    # when
+    response = browser_of(rep).post(
+        url(deal, "detail_activity_schedule"),
+        {"kind": "meeting", "subject": "Meet them", "due_date": "2031-05-06", "due_time": "09:30"},
+        headers=HTMX,
+    )
+
+    # then the form comes back with the gate's reason, and nothing was booked
+    assert response.status_code == 409
+    assert "cannot be booked before a decision maker is confirmed" in text(response)
+    assert not Activity.objects.filter(deal=deal).exists()
+
+
+def test_scheduling_from_the_deal_page_reads_the_users_clock_and_sets_the_next_step(
+    rep: User, deal: Deal, browser_of: Any, confirm_decision_maker: Any
+) -> None:
+    # given
+    confirm_decision_maker(deal)
+
     # when
     response = browser_of(rep).post(
         url(deal, "detail_activity_schedule"),
@@ -586,10 +605,11 @@ def test_scheduling_from_the_deal_page_reads_the_users_clock_and_sets_the_next_s
     )
 
     # then
-    meeting = Activity.objects.get(deal=deal)
+    meeting = Activity.objects.get(deal=deal, kind="meeting")
     assert meeting.due_at == dt.datetime(2031, 5, 6, 9, 30, tzinfo=ATHENS)
     assert (meeting.kind, meeting.duration_minutes, meeting.owner) == ("meeting", 60, rep)
-    assert refreshed(deal).next_activity_at == meeting.due_at
+    # the first thing to do is the call to confirm it, on the Monday before at the start of the day
+    assert refreshed(deal).next_activity_at == dt.datetime(2031, 5, 5, 9, 0, tzinfo=ATHENS)
     fragments = text(response)
     assert response.status_code == 200
     assert fragments.lstrip().startswith('<div id="schedule-activity"')
@@ -653,8 +673,11 @@ def test_completing_rescheduling_and_cancelling_in_place_move_the_next_step(
     assert (call.outcome, call.note) == ("connected", "Keen")
 
 
-def test_a_meeting_cannot_be_completed_without_an_outcome(rep: User, deal: Deal, browser_of: Any) -> None:
+def test_a_meeting_cannot_be_completed_without_an_outcome(
+    rep: User, deal: Deal, browser_of: Any, confirm_decision_maker: Any
+) -> None:
     # given
+    confirm_decision_maker(deal)
     meeting = activity_schedule(actor=rep, kind="meeting", deal_id=deal.pk, due_at=timezone.now())
 
     # when

@@ -636,7 +636,7 @@ def contact_withdraw_authority(*, actor: User, deal_contact_id: int) -> DealCont
 def deal_refresh_activity_marks(deal_id: int) -> None:
     """Recompute the deal's last completed and next planned activity times (no version bump: they are
     derived, and an activity done elsewhere must not turn an open edit form stale)."""
-    from salespipe.activities.models import Activity
+    from salespipe.activities.models import Activity, ActivityPurpose
 
     activities = Activity.objects.filter(deal_id=OuterRef("pk"))
     Deal.objects.filter(pk=deal_id).update(
@@ -647,7 +647,9 @@ def deal_refresh_activity_marks(deal_id: int) -> None:
             .values("last")
         ),
         next_activity_at=Subquery(
+            # A prompt to agree the next step is not one: the deal shows "no next step" until it has one.
             activities.filter(done_at__isnull=True, cancelled_at__isnull=True, due_at__isnull=False)
+            .exclude(purpose=ActivityPurpose.NEXT_STEP)
             .values("deal_id")
             .annotate(next=Min("due_at"))
             .values("next")
