@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import time_machine
 from django.utils import timezone
 
 from salespipe.activities.services import activity_schedule
@@ -216,3 +217,89 @@ def test_deleting_an_activity_answers_204(api_client: ApiClient, rep: User) -> N
     # then
     assert response.status_code == 204
     assert client.get(f"/api/v1/activities/{activity.pk}").status_code == 404
+
+
+# --- the follow-up engine over HTTP ---------------------------------------------------------------------
+
+
+def test_a_meeting_without_a_confirmed_decision_maker_answers_409_and_books_nothing(
+    api_client: ApiClient, rep: User, make_deal: Any
+) -> None:
+    deal = make_deal(rep)
+    client = api_client(rep)
+
+    response = client.post(
+        "/api/v1/activities", {"kind": "meeting", "due_at": _in(3), "deal_id": deal.pk}, content_type=JSON
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "decision_maker_required"
+    assert client.get("/api/v1/activities").json()["items"] == []
+
+
+def test_a_meetings_reminders_are_listed_by_purpose_with_their_meeting(
+    api_client: ApiClient, rep: User, make_deal: Any, confirm_decision_maker: Any
+) -> None:
+    deal = make_deal(rep)
+    confirm_decision_maker(deal)
+    client = api_client(rep)
+    meeting = client.post(
+        "/api/v1/activities", {"kind": "meeting", "due_at": _in(7), "deal_id": deal.pk}, content_type=JSON
+    ).json()
+
+    calls = client.get("/api/v1/activities", {"purpose": "meeting_call"}).json()["items"]
+    emails = client.get("/api/v1/activities", {"purpose": "meeting_email"}).json()["items"]
+
+    assert [(a["kind"], a["parent_id"], a["state"]) for a in calls] == [("call", meeting["id"], "planned")]
+    assert [(a["kind"], a["parent_id"]) for a in emails] == [("email", meeting["id"])]
+    assert meeting["purpose"] is None
+    assert calls[0]["due_at"] < meeting["due_at"]
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_an_information_request_is_logged_with_its_deadline_and_answered_with_its_response_time(
+    api_client: ApiClient, rep: User, make_deal: Any
+) -> None:
+    deal = make_deal(rep)
+    client = api_client(rep)
+
+    # a request that came in on a Friday at 18:00 in Athens, the rep's zone, after hours: due in 2 working
+    # hours, so at 11:00 on Monday
+    logged = client.post(
+        "/api/v1/activities/info-requests",
+        {
+            "subject": "Price list for 50 seats",
+            "deal_id": deal.pk,
+            "received_at": "2026-11-27T16:00:00+00:00",
+            "response_hours": 2,
+        },
+        content_type=JSON,
+    )
+    assert logged.status_code == 201
+    request = logged.json()
+    assert (request["kind"], request["received_at"], request["due_at"]) == (
+        "info_request",
+        "2026-11-27T16:00:00Z",
+        "2026-11-30T09:00:00Z",
+    )
+
+    answered = client.post(
+        f"/api/v1/activities/{request['id']}/complete",
+        {"done_at": "2026-11-30T08:30:00+00:00", "note": "Sent"},
+        content_type=JSON,
+    ).json()
+
+    assert (answered["outcome"], answered["response_minutes"], answered["answered_on_time"]) == (
+        "answered",
+        90,
+        True,
+    )
+
+
+def test_an_information_request_from_the_future_answers_422(api_client: ApiClient, rep: User) -> None:
+    response = api_client(rep).post(
+        "/api/v1/activities/info-requests", {"received_at": _in(2)}, content_type=JSON
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"received_at": "in the future"}

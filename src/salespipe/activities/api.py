@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from salespipe.activities import selectors, services
-from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
+from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome, ActivityPurpose
 from salespipe.core.api_support import (
     InputSchema,
     Page,
@@ -50,7 +50,30 @@ class ActivityOut(Schema):
     done_at: dt.datetime | None
     cancelled_at: dt.datetime | None
     outcome: ActivityOutcome | None
+    purpose: ActivityPurpose | None = Field(
+        description="Why the follow-up engine made it: meeting_call / meeting_email (the day before an "
+        "appointment), next_step (after a held one), trial_check_in, trial_decision; null if planned by hand."
+    )
+    received_at: dt.datetime | None = Field(
+        description="An information request: when the prospect asked (its due_at is the deadline)."
+    )
+    response_minutes: int | None = Field(
+        description="An answered information request: working minutes of its owner it took."
+    )
+    answered_on_time: bool | None = Field(
+        description="An answered information request: whether it was answered by its deadline."
+    )
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_purpose(activity: Activity) -> str | None:
+        return activity.purpose or None
+
+    @staticmethod
+    def resolve_answered_on_time(activity: Activity) -> bool | None:
+        if activity.kind != ActivityKind.INFO_REQUEST or activity.done_at is None or activity.due_at is None:
+            return None
+        return activity.done_at <= activity.due_at
 
     @staticmethod
     def resolve_state(activity: Activity) -> str:
@@ -72,6 +95,7 @@ class ActivityFilters(Schema):
     deal_id: int | None = None
     person_id: int | None = None
     kind: ActivityKind | None = None
+    purpose: ActivityPurpose | None = Field(None, description="Only what the follow-up engine made for this.")
     state: ActivityState | None = None
     due_from: dt.datetime | None = Field(
         None, description="Due at or after; a time without a zone is read in your time zone."
@@ -91,6 +115,22 @@ class ScheduleIn(InputSchema):
     owner_id: int | None = Field(None, description="Default: the deal's owner, else you.")
     duration_minutes: int | None = Field(None, gt=0)
     ends_at: dt.datetime | None = Field(None, description="End of a trial or a multi-day activity.")
+    note: str = ""
+
+
+class InfoRequestIn(InputSchema):
+    subject: str = Field("", description="What they asked for, e.g. 'Price list for 50 seats'.")
+    received_at: dt.datetime | None = Field(None, description="When they asked; default: now.")
+    deadline: dt.datetime | None = Field(
+        None, description="Default: received_at plus INFO_REQUEST_RESPONSE_HOURS of the owner's working time."
+    )
+    response_hours: float | None = Field(
+        None, gt=0, le=720, description="Working hours to answer in, instead of the default."
+    )
+    deal_id: int | None = None
+    person_id: int | None = Field(None, description="Default: the deal's main contact.")
+    organization_id: int | None = None
+    owner_id: int | None = Field(None, description="Default: the deal's owner, else you.")
     note: str = ""
 
 
@@ -117,7 +157,10 @@ class ActivityPatch(PatchSchema):
 
 class CompleteIn(InputSchema):
     outcome: ActivityOutcome | None = Field(
-        None, description="Required for a meeting: held, no_show, cancelled_by_prospect or rescheduled."
+        None,
+        description="Required for a meeting or demo (held, no_show, cancelled_by_prospect, rescheduled) and "
+        "a trial (converted, not_converted); a gift defaults to delivered, an information request to "
+        "answered.",
     )
     note: str | None = Field(None, description="Replaces the note when given.")
     done_at: dt.datetime | None = Field(None, description="Default: now.")
@@ -148,6 +191,7 @@ def activity_list(
         deal_id=filters.deal_id,
         person_id=filters.person_id,
         kind=filters.kind,
+        purpose=filters.purpose,
         state=filters.state,
         due_from=_in_zone(filters.due_from, actor),
         due_to=_in_zone(filters.due_to, actor),
@@ -155,12 +199,28 @@ def activity_list(
     return page(activities, cursor=paging.cursor, limit=paging.limit)
 
 
-@router.post("/activities", response={201: ActivityOut, **errors(404)}, summary="Schedule an activity")
+@router.post("/activities", response={201: ActivityOut, **errors(404, 409)}, summary="Schedule an activity")
 def activity_schedule(request: HttpRequest, payload: ScheduleIn) -> Status[Activity]:
     """Plan a call, meeting, demo, trial... for a time; it shows in the owner's agenda until done or
-    cancelled. A note is recorded, not scheduled."""
+    cancelled. A note is recorded, not scheduled. A meeting on an open deal needs a confirmed decision
+    maker (409 `decision_maker_required`, unless the deal's stage has that gate off) and gives its owner a
+    call and an email task the working day before; a trial needs `ends_at` and gets a check-in halfway and a
+    decision call at its end."""
     actor = request_user(request)
     activity = services.activity_schedule(actor=actor, **payload.model_dump())
+    return Status(201, selectors.activity_get(actor=actor, activity_id=activity.pk))
+
+
+@router.post(
+    "/activities/info-requests",
+    response={201: ActivityOut, **errors(404)},
+    summary="Log an information request",
+)
+def info_request_log(request: HttpRequest, payload: InfoRequestIn) -> Status[Activity]:
+    """A prospect asked for information: it is due within the owner's working hours (4 by default); answer
+    it with `POST /activities/{id}/complete`, which records the response time."""
+    actor = request_user(request)
+    activity = services.info_request_log(actor=actor, **payload.model_dump())
     return Status(201, selectors.activity_get(actor=actor, activity_id=activity.pk))
 
 

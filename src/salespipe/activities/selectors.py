@@ -28,6 +28,7 @@ def activity_list(
     deal_id: int | None = None,
     person_id: int | None = None,
     kind: str | None = None,
+    purpose: str | None = None,
     state: str | None = None,
     due_from: dt.datetime | None = None,
     due_to: dt.datetime | None = None,
@@ -38,6 +39,7 @@ def activity_list(
         "deal_id": deal_id,
         "person_id": person_id,
         "kind": kind,
+        "purpose": purpose,
         "due_at__gte": due_from,
         "due_at__lt": due_to,
     }
