@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from salespipe.activities.models import Activity
 from salespipe.activities.selectors import AGENDA_PAGE_SIZE
-from salespipe.activities.services import activity_cancel, activity_record, activity_schedule
+from salespipe.activities.services import (
+    activity_cancel,
+    activity_record,
+    activity_schedule,
+    info_request_log,
+)
 from salespipe.deals.models import Deal
 from salespipe.people.models import Team, User
 from tests.factories import PersonFactory, UserFactory
@@ -23,10 +28,11 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 AGENDA = "/agenda/"
-# Session, user, overdue, today, upcoming (with whether anything comes later).
-REP_AGENDA_QUERIES = 5
+# Session, user, requests waiting for an answer, overdue, today, upcoming (with whether anything comes
+# later).
+REP_AGENDA_QUERIES = 6
 # The same, and the people whose agenda the manager may open.
-MANAGER_AGENDA_QUERIES = 6
+MANAGER_AGENDA_QUERIES = 7
 
 
 def text(response: Any) -> str:
@@ -394,6 +400,8 @@ def test_the_agenda_runs_the_same_queries_with_a_light_or_a_heavy_load(
     today = local_midnight(rep.zone)
     for n in range(150):
         plan(rep, deals[n % 30], f"Call {n}", today + dt.timedelta(hours=n - 50))
+    for n in range(30):
+        info_request_log(actor=rep, deal_id=deals[n].pk, received_at=today - dt.timedelta(hours=n))
     light, heavy = browser_of(teammate), browser_of(rep)
     light.get(AGENDA)
     heavy.get(AGENDA)
@@ -409,3 +417,27 @@ def test_the_agenda_runs_the_same_queries_with_a_light_or_a_heavy_load(
         assert for_manager.get(AGENDA, {"owner": teammate.pk}).status_code == 200
     with django_assert_num_queries(MANAGER_AGENDA_QUERIES):
         assert for_manager.get(AGENDA, {"owner": rep.pk}).status_code == 200
+
+
+def test_information_requests_waiting_for_an_answer_head_the_agenda_late_ones_first(
+    rep: User, deal: Deal, browser_of: Any
+) -> None:
+    # given: a request from three days ago (late) and one from just now, and an overdue call
+    info_request_log(actor=rep, deal_id=deal.pk, subject="Price list", received_at=timezone.now())
+    info_request_log(
+        actor=rep, deal_id=deal.pk, subject="Case studies", received_at=timezone.now() - dt.timedelta(days=3)
+    )
+    plan(rep, deal, "Call back", timezone.now() - dt.timedelta(days=2))
+
+    # when
+    page = text(browser_of(rep).get(AGENDA))
+
+    # then
+    assert page.index("Waiting for your answer") < page.index("Overdue")
+    assert page.index("Case studies") < page.index("Price list") < page.index("Call back")
+    assert group_of(page, "Case studies") == "requests"
+    assert group_of(page, "Call back") == "overdue"
+
+
+def test_without_requests_waiting_the_agenda_has_no_requests_group(rep: User, browser_of: Any) -> None:
+    assert "Waiting for your answer" not in text(browser_of(rep).get(AGENDA))

@@ -19,17 +19,22 @@ OUTCOME_CHOICES: list[tuple[str, Any]] = ActivityOutcome.choices
 # What can come of each kind; the services require one of the meeting outcomes for a meeting.
 _MEETING_OUTCOMES = {"held", "no_show", "cancelled_by_prospect", "rescheduled"}
 _CALL_OUTCOMES = {"connected", "no_answer", "left_message", "done"}
+_OFFERED_BY_KIND = {
+    ActivityKind.MEETING: _MEETING_OUTCOMES,
+    ActivityKind.DEMO: _MEETING_OUTCOMES,
+    ActivityKind.CALL: _CALL_OUTCOMES,
+    ActivityKind.TRIAL: {"converted", "not_converted"},
+    ActivityKind.GIFT: {"delivered"},
+    ActivityKind.INFO_REQUEST: {"answered"},
+}
+# Kinds whose outcome the services require: the form marks the field required for them.
+_OUTCOME_REQUIRED = {ActivityKind.MEETING, ActivityKind.DEMO, ActivityKind.TRIAL}
 _NONE: list[tuple[str, Any]] = [("", "—")]
 
 
 def outcome_choices(kind: str) -> list[tuple[str, Any]]:
     """The outcomes offered when completing an activity of this kind."""
-    if kind in (ActivityKind.MEETING, ActivityKind.DEMO):
-        offered = _MEETING_OUTCOMES
-    elif kind == ActivityKind.CALL:
-        offered = _CALL_OUTCOMES
-    else:
-        offered = {"done"}
+    offered = _OFFERED_BY_KIND.get(ActivityKind(kind), {"done"})
     return _NONE + [(value, label) for value, label in OUTCOME_CHOICES if value in offered]
 
 
@@ -64,17 +69,28 @@ class ScheduleForm(_DueForm):
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"), required=False, widget=forms.NumberInput(attrs={"min": 1, "step": 5})
     )
+    ends_date = forms.DateField(
+        label=_("Ends on (trials)"),
+        required=False,
+        widget=DateInput,
+        help_text=_("A trial gets a check-in halfway and a decision call on this day."),
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    field_order = ["kind", "subject", "due_date", "due_time", "duration_minutes", "note"]
+    field_order = ["kind", "subject", "due_date", "due_time", "duration_minutes", "ends_date", "note"]
 
     def schedule_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
+        ends_date = data["ends_date"]
         return {
             "kind": data["kind"],
             "subject": data["subject"],
             "due_at": self.due_at(),
             "duration_minutes": data["duration_minutes"],
+            # The trial ends on that day at the time it started.
+            "ends_at": dt.datetime.combine(ends_date, data["due_time"], tzinfo=self.zone)
+            if ends_date
+            else None,
             "note": data["note"],
         }
 
@@ -97,7 +113,7 @@ class CompleteForm(forms.Form):
         # Offer what fits the kind, but accept any outcome: the service says what is wrong with it.
         self.offered = outcome_choices(kind)
         field.widget.choices = self.offered
-        if kind == ActivityKind.MEETING:
+        if kind in _OUTCOME_REQUIRED:
             field.widget.attrs["required"] = True
 
     def complete_kwargs(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salespipe.activities.models import Activity
+from salespipe.activities.models import Activity, ActivityKind
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.people.models import User
 from salespipe.people.selectors import owner_scope, visible_user_ids
@@ -166,11 +166,15 @@ def agenda_page(
     due_before: dt.datetime | None,
     after: str = "",
     limit: int = AGENDA_PAGE_SIZE,
+    requests: bool | None = None,
 ) -> AgendaPage:
     """One page of an owner's planned activities due in [due_from, due_before), earliest first, with the
     deal, person and organization each links to. One query, on the partial index of planned activities
-    by owner and due time. An owner the actor may not see has no activities for them."""
+    by owner and due time. An owner the actor may not see has no activities for them. `requests`: only
+    information requests (True), everything else (False), or all (None)."""
     activities = Activity.objects.filter(owner_scope(actor), _planned(), owner_id=owner_id)
+    if requests is not None:
+        activities = (activities.filter if requests else activities.exclude)(kind=ActivityKind.INFO_REQUEST)
     if due_from is not None:
         activities = activities.filter(due_at__gte=due_from)
     if due_before is not None:
@@ -191,6 +195,9 @@ def agenda_page(
 @dataclass(frozen=True)
 class Agenda:
     bounds: AgendaBounds
+    # Information requests waiting for an answer, by deadline: the seed says answer them at once, so
+    # they head the agenda (the late ones first) instead of mixing with the day's calls.
+    requests: AgendaPage
     overdue: AgendaPage
     today: AgendaPage
     upcoming: AgendaPage
@@ -201,10 +208,19 @@ class Agenda:
 
 def agenda_for(*, actor: User, owner: User, now: dt.datetime, limit: int = AGENDA_PAGE_SIZE) -> Agenda:
     """The owner's planned activities: overdue (due before their today), today, and the coming days,
-    reckoned in the owner's time zone. Three queries whatever the backlog."""
+    reckoned in the owner's time zone, and the information requests waiting for an answer above them. Four
+    queries whatever the backlog."""
     bounds = agenda_bounds(now=now, zone=owner.zone)
+    requests = agenda_page(
+        actor=actor, owner_id=owner.pk, due_from=None, due_before=None, limit=limit, requests=True
+    )
     overdue = agenda_page(
-        actor=actor, owner_id=owner.pk, due_from=None, due_before=bounds.today_starts, limit=limit
+        actor=actor,
+        owner_id=owner.pk,
+        due_from=None,
+        due_before=bounds.today_starts,
+        limit=limit,
+        requests=False,
     )
     today = agenda_page(
         actor=actor,
@@ -212,10 +228,16 @@ def agenda_for(*, actor: User, owner: User, now: dt.datetime, limit: int = AGEND
         due_from=bounds.today_starts,
         due_before=bounds.tomorrow_starts,
         limit=limit,
+        requests=False,
     )
     # Open-ended, so the same query also tells whether anything is planned after the upcoming days.
     ahead = agenda_page(
-        actor=actor, owner_id=owner.pk, due_from=bounds.tomorrow_starts, due_before=None, limit=limit
+        actor=actor,
+        owner_id=owner.pk,
+        due_from=bounds.tomorrow_starts,
+        due_before=None,
+        limit=limit,
+        requests=False,
     )
     in_window = [
         activity
@@ -228,6 +250,7 @@ def agenda_for(*, actor: User, owner: User, now: dt.datetime, limit: int = AGEND
         later_after = ahead.next_after
     return Agenda(
         bounds=bounds,
+        requests=requests,
         overdue=overdue,
         today=today,
         upcoming=AgendaPage(activities=in_window, next_after=None),

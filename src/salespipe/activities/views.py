@@ -40,12 +40,14 @@ from salespipe.people.models import Role, User
 PAGE = "activities/agenda.html"
 
 _TITLES = {
+    "requests": gettext_lazy("Waiting for your answer"),
     "overdue": gettext_lazy("Overdue"),
     "today": gettext_lazy("Today"),
     "upcoming": gettext_lazy("Upcoming"),
     "later": gettext_lazy("Later"),
 }
 _EMPTY = {
+    "requests": gettext_lazy("No information request is waiting for an answer."),
     "overdue": gettext_lazy("Nothing overdue."),
     "today": gettext_lazy("Nothing planned for today."),
     "upcoming": gettext_lazy("Nothing planned for the next two weeks."),
@@ -131,7 +133,10 @@ def _group(key: str, page: AgendaPage, owner: User, now: dt.datetime, *, more_ke
 def _groups(agenda: Agenda, owner: User, now: dt.datetime) -> list[Group]:
     upcoming = _group("upcoming", agenda.upcoming, owner, now)
     later = {"group": "later", "after": agenda.later_after} if agenda.later_after else None
+    # The requests head the agenda only while there are some.
+    requests = [_group("requests", agenda.requests, owner, now)] if agenda.requests.activities else []
     return [
+        *requests,
         _group("overdue", agenda.overdue, owner, now),
         _group("today", agenda.today, owner, now),
         Group(upcoming.key, upcoming.title, upcoming.empty, upcoming.items, later),
@@ -141,12 +146,18 @@ def _groups(agenda: Agenda, owner: User, now: dt.datetime) -> list[Group]:
 def _more_page(actor: User, owner: User, bounds: AgendaBounds, group: str, after: str) -> AgendaPage:
     """The page after `after` of one group; "later" runs on past the upcoming days without an end."""
     due_from, due_before = {
+        "requests": (None, None),
         "overdue": (None, bounds.today_starts),
         "today": (bounds.today_starts, bounds.tomorrow_starts),
         "later": (bounds.tomorrow_starts, None),
     }[group]
     return selectors.agenda_page(
-        actor=actor, owner_id=owner.pk, due_from=due_from, due_before=due_before, after=after
+        actor=actor,
+        owner_id=owner.pk,
+        due_from=due_from,
+        due_before=due_before,
+        after=after,
+        requests=group == "requests",
     )
 
 
@@ -173,7 +184,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     group = request.GET.get("group", "")
     after = request.GET.get("after", "")
-    paging = group in ("overdue", "today", "later") and bool(after)
+    paging = group in ("requests", "overdue", "today", "later") and bool(after)
     if paging and is_fragment_request(request):
         bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
         more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)

@@ -39,8 +39,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from salespipe.activities import services as activity_services
 from salespipe.activities.forms import CompleteForm, RecordForm, RescheduleForm, ScheduleForm
-from salespipe.activities.models import Activity
+from salespipe.activities.models import Activity, ActivityKind
 from salespipe.activities.selectors import activity_get, activity_next_step, activity_owner_list
+from salespipe.analytics.views import deal_suggestions_panel
 from salespipe.core.errors import NotFound, SalespipeError, StaleVersion
 from salespipe.core.web import actor_of, add_service_error, is_fragment_request
 from salespipe.deals import selectors, services
@@ -313,6 +314,7 @@ def _page(request: HttpRequest, deal: Deal, *, status: int = 200, **overrides: A
         **_contacts_context(deal),
         **_timeline_context(actor, deal, before=request.GET.get("before", "")),
         **_activity_forms_context(actor),
+        "suggestions": deal_suggestions_panel(actor=actor, deal=deal),
         **overrides,
     }
     return render(request, PAGE, context, status=status)
@@ -751,14 +753,26 @@ def activity_record(request: HttpRequest, deal_id: int) -> HttpResponse:
     actor = actor_of(request)
     deal = _deal_or_404(actor, deal_id)
     form = RecordForm(request.POST, auto_id="id_record_%s")
-    return _new_activity(
-        request,
-        deal,
-        form,
-        name="record_form",
-        create=lambda: activity_services.activity_record(actor=actor, deal_id=deal.pk, **form.cleaned_data),
-        done=lambda activity: _("Recorded: %(subject)s.") % {"subject": activity.subject},
-    )
+
+    def create() -> Activity:
+        data = form.cleaned_data
+        if data["kind"] == ActivityKind.INFO_REQUEST:
+            # A request is logged as it comes in: it gets its deadline and waits for the answer.
+            return activity_services.info_request_log(
+                actor=actor, deal_id=deal.pk, subject=data["subject"], note=data["note"]
+            )
+        return activity_services.activity_record(actor=actor, deal_id=deal.pk, **data)
+
+    def done(activity: Activity) -> str:
+        if activity.kind == ActivityKind.INFO_REQUEST and activity.due_at is not None:
+            deadline = formats.date_format(timezone.localtime(activity.due_at, actor.zone), "DATETIME_FORMAT")
+            return _("Logged: %(subject)s. Answer it by %(deadline)s.") % {
+                "subject": activity.subject,
+                "deadline": deadline,
+            }
+        return _("Recorded: %(subject)s.") % {"subject": activity.subject}
+
+    return _new_activity(request, deal, form, name="record_form", create=create, done=done)
 
 
 def _deal_activity_or_404(actor: User, deal: Deal, activity_id: int) -> Activity:
