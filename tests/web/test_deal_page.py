@@ -843,3 +843,28 @@ def test_the_deal_page_runs_the_same_queries_with_a_short_or_a_long_history(
         assert browser.get(url(bare)).status_code == 200
     with django_assert_num_queries(DEAL_PAGE_QUERIES):
         assert browser.get(url(busy)).status_code == 200
+
+
+def test_a_held_meeting_leaves_the_deal_flagged_without_a_next_step_until_one_is_planned(
+    rep: User, deal: Deal, browser_of: Any, confirm_decision_maker: Any
+) -> None:
+    # given a meeting held just now, with nothing else planned
+    confirm_decision_maker(deal)
+    meeting = activity_schedule(
+        actor=rep, kind="meeting", deal_id=deal.pk, due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    browser = browser_of(rep)
+    browser.post(url(deal, "detail_activity_complete", meeting.pk), {"outcome": "held"})
+
+    # then the page flags it, and the prompt to agree one is in the timeline
+    page = text(browser.get(url(deal)))
+    assert 'class="next-step next-step-missing"' in page
+    assert "Agree the next step after: Meeting" in page
+
+    # when the rep plans the follow-up, the flag goes
+    browser.post(
+        url(deal, "detail_activity_schedule"),
+        {"kind": "call", "subject": "Follow up", "due_date": "2031-05-06", "due_time": "09:30"},
+    )
+    page = text(browser.get(url(deal)))
+    assert "next-step-missing" not in page

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salespipe.activities.models import Activity, ActivityKind
+from salespipe.activities.models import Activity, ActivityKind, ActivityPurpose
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.people.models import User
 from salespipe.people.selectors import owner_scope, visible_user_ids
@@ -90,6 +90,8 @@ def activity_next_step(*, deal_id: int) -> Activity | None:
     scoped selector (deal_get): every activity on a visible deal is visible."""
     return (
         Activity.objects.filter(_planned(), deal_id=deal_id, due_at__isnull=False)
+        # The prompt to agree a next step is not one (as on the board, deal_refresh_activity_marks).
+        .exclude(purpose=ActivityPurpose.NEXT_STEP)
         .select_related("owner")
         .order_by("due_at", "id")
         .first()
