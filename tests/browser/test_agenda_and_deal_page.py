@@ -21,6 +21,7 @@ def test_completing_an_overdue_call_from_the_agenda_takes_it_off_the_list(
 ) -> None:
     # given an overdue call and a meeting tomorrow
     deal = make_deal(rep, title="Acme: 20 licences")
+    confirm_decision_maker(deal)
     call = activity_schedule(
         actor=rep,
         kind="call",
@@ -28,7 +29,7 @@ def test_completing_an_overdue_call_from_the_agenda_takes_it_off_the_list(
         due_at=timezone.now() - dt.timedelta(hours=3),
         deal_id=deal.pk,
     )
-    activity_schedule(
+    meeting = activity_schedule(
         actor=rep,
         kind="meeting",
         subject="Demo at Acme",
@@ -48,7 +49,14 @@ def test_completing_an_overdue_call_from_the_agenda_takes_it_off_the_list(
     # then it leaves the overdue list and is done in the database
     page.locator(f"#agenda-item-{call.pk}").wait_for(state="detached")
     assert Activity.objects.get(pk=call.pk).done_at is not None
-    assert page.locator(".agenda-subject", has_text="Demo at Acme").is_visible()
+    assert page.locator(f"#agenda-item-{meeting.pk}").is_visible()
+    # with the call and the email that confirm it the working day before (today, as it is tomorrow)
+    assert page.locator(
+        ".agenda-subject", has_text="Call to confirm the appointment: Demo at Acme"
+    ).is_visible()
+    assert page.locator(
+        ".agenda-subject", has_text="Email to confirm the appointment: Demo at Acme"
+    ).is_visible()
 
 
 def test_the_deal_page_shows_the_next_step_and_refuses_a_gated_move_with_its_message(
