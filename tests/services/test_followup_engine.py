@@ -421,3 +421,24 @@ def test_demos_and_gifts_have_outcomes(athens_rep: User, deal: Deal, friday_morn
 
     assert activity_complete(actor=athens_rep, activity_id=demo.pk, outcome="held").outcome == "held"
     assert activity_complete(actor=athens_rep, activity_id=gift.pk).outcome == "delivered"
+
+
+# --- cost -----------------------------------------------------------------------------------------------
+
+# The deal with its owner and stage, the gate's contact check, the insert, the reminders already planned
+# (none), the two reminders, settling next-step prompts, the deal's marks; and the savepoint pair.
+MEETING_SCHEDULE_QUERIES = 10
+
+
+def test_scheduling_a_meeting_costs_the_same_queries_whatever_the_deal_holds(
+    athens_rep: User, deal: Deal, friday_morning: dt.datetime, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(MEETING_SCHEDULE_QUERIES):
+        meeting_on(athens_rep, deal, friday_morning + dt.timedelta(days=3))
+    for day in range(20):
+        activity_schedule(
+            actor=athens_rep, kind="call", due_at=friday_morning + dt.timedelta(days=day), deal_id=deal.pk
+        )
+
+    with django_assert_num_queries(MEETING_SCHEDULE_QUERIES):
+        meeting_on(athens_rep, deal, friday_morning + dt.timedelta(days=4))
