@@ -169,7 +169,7 @@ def _preparation_due(parent: Activity, purpose: str, now: dt.datetime) -> dt.dat
 
 def _preparation_subject(parent: Activity, purpose: str) -> str:
     with translation.override(_language(parent.owner)):
-        subjects = {
+        subjects: dict[str, str] = {
             ActivityPurpose.MEETING_CALL: _("Call to confirm the appointment: %(subject)s"),
             ActivityPurpose.MEETING_EMAIL: _("Email to confirm the appointment: %(subject)s"),
             ActivityPurpose.TRIAL_CHECK_IN: _("Trial check-in: how is it going? %(subject)s"),
@@ -178,7 +178,7 @@ def _preparation_subject(parent: Activity, purpose: str) -> str:
         return str(subjects[purpose]) % {"subject": parent.subject}
 
 
-_PREPARATION_KINDS = {
+_PREPARATION_KINDS: dict[str, str] = {
     ActivityPurpose.MEETING_CALL: ActivityKind.CALL,
     ActivityPurpose.MEETING_EMAIL: ActivityKind.EMAIL,
     ActivityPurpose.TRIAL_CHECK_IN: ActivityKind.CALL,
