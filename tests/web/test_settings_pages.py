@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -637,3 +638,25 @@ def test_an_admin_takes_a_teams_manager_away(browser_of: Any, admin_user: User, 
     # then
     team.refresh_from_db()
     assert team.manager is None
+
+
+def test_an_admin_switches_the_meeting_gate_off_for_a_stage_and_a_new_stage_offers_it_on(
+    browser_of: Any, admin_user: User, pipeline: Pipeline, stages: dict[str, Stage]
+) -> None:
+    # given
+    lead = stages["Lead"]
+    admin = browser_of(admin_user)
+    assert lead.meeting_requires_decision_maker
+
+    # when the admin unticks it for Lead
+    response = admin.post(f"/settings/pipelines/{pipeline.pk}/stages/{lead.pk}/", _stage_fields(lead))
+
+    # then Lead books meetings without a decision maker, and the pipeline page says which stages need one
+    lead.refresh_from_db()
+    assert response.status_code == 302
+    assert lead.meeting_requires_decision_maker is False
+    overview = admin.get(f"/settings/pipelines/{pipeline.pk}/").text
+    assert overview.count("meetings: confirmed decision maker") == 5  # the other open stages
+    assert re.search(
+        r'<input type="checkbox" name="new-meeting_requires_decision_maker"[^>]* checked>', overview
+    )

@@ -50,6 +50,7 @@ class StageForm(forms.Form):
     meeting_requires_decision_maker = forms.BooleanField(
         label=gettext_lazy("Meetings need a confirmed decision maker"),
         required=False,
+        initial=True,
         help_text=gettext_lazy("No appointment can be booked for a deal in this stage before then."),
     )
 
