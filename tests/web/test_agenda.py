@@ -436,6 +436,8 @@ def test_information_requests_waiting_for_an_answer_head_the_agenda_late_ones_fi
     assert page.index("Waiting for your answer") < page.index("Overdue")
     assert page.index("Case studies") < page.index("Price list") < page.index("Call back")
     assert group_of(page, "Case studies") == "requests"
+    requests = groups(page)["requests"]
+    assert requests.count("answer by") == 2 and requests.count("· asked ") == 2
     assert group_of(page, "Call back") == "overdue"
 
 
