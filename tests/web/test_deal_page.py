@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -868,3 +869,55 @@ def test_a_held_meeting_leaves_the_deal_flagged_without_a_next_step_until_one_is
     )
     page = text(browser.get(url(deal)))
     assert "next-step-missing" not in page
+
+
+def test_a_trial_planned_from_the_deal_page_ends_on_its_day_and_gets_its_follow_ups(
+    rep: User, deal: Deal, browser_of: Any
+) -> None:
+    # when
+    browser_of(rep).post(
+        url(deal, "detail_activity_schedule"),
+        {
+            "kind": "trial",
+            "subject": "Pilot",
+            "due_date": "2031-05-05",
+            "due_time": "09:00",
+            "ends_date": "2031-05-19",
+        },
+    )
+
+    # then
+    trial = Activity.objects.get(deal=deal, kind="trial")
+    assert trial.ends_at == dt.datetime(2031, 5, 19, 9, 0, tzinfo=ATHENS)
+    assert sorted(trial.follow_ups.values_list("purpose", "due_at")) == [
+        ("trial_check_in", dt.datetime(2031, 5, 12, 9, 0, tzinfo=ATHENS)),
+        ("trial_decision", dt.datetime(2031, 5, 19, 9, 0, tzinfo=ATHENS)),
+    ]
+
+
+def test_a_trial_without_an_end_is_refused_in_the_form(rep: User, deal: Deal, browser_of: Any) -> None:
+    response = browser_of(rep).post(
+        url(deal, "detail_activity_schedule"),
+        {"kind": "trial", "due_date": "2031-05-05", "due_time": "09:00"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    assert "A trial needs an end date" in text(response)
+    assert not Activity.objects.filter(deal=deal).exists()
+
+
+def test_logging_an_information_request_from_the_deal_page_says_by_when_to_answer(
+    rep: User, deal: Deal, browser_of: Any
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 11, 27, 14, 0, tzinfo=dt.UTC), tick=False):
+        response = browser_of(rep).post(
+            url(deal, "detail_activity_record"),
+            {"kind": "info_request", "subject": "Price list for 50 seats"},
+            headers=HTMX,
+        )
+
+    request = Activity.objects.get(deal=deal, kind="info_request")
+    assert request.is_planned
+    assert request.due_at == dt.datetime(2026, 11, 30, 12, 0, tzinfo=ATHENS)
+    assert "Logged: Price list for 50 seats. Answer it by" in text(response)
