@@ -1,6 +1,8 @@
 """The REST API v1: wiring of each domain's router and the one error body."""
 
 from salespipe.activities.api import router as activities_router
+from salespipe.analytics.api import router as reports_router
+from salespipe.analytics.api import suggestions_router
 from salespipe.core.api_support import SalespipeAPI, SessionAuth, TokenAuth, install_error_handlers
 from salespipe.deals.api import pipelines_router
 from salespipe.deals.api import router as deals_router
@@ -43,3 +45,5 @@ api.add_router("", directory_router)
 api.add_router("", people_router)
 api.add_router("", tokens_router)
 api.add_router("", notifications_router)
+api.add_router("", suggestions_router)
+api.add_router("", reports_router)

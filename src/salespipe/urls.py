@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="deals:board"), name="home"),
     path("", include("salespipe.deals.urls")),
     path("agenda/", include("salespipe.activities.urls")),
+    path("reports/", include("salespipe.analytics.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
     path("", include("salespipe.notifications.urls")),

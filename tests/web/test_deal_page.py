@@ -32,8 +32,9 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 ATHENS = zoneinfo.ZoneInfo("Europe/Athens")
 
-# Session, user, deal, stages, next step, contacts, timeline stage changes, timeline activities.
-DEAL_PAGE_QUERIES = 8
+# Session, user, deal, stages, next step, contacts, timeline stage changes, timeline activities, and the
+# budget and close-date suggestions (analytics.selectors.deal_suggestions).
+DEAL_PAGE_QUERIES = 10
 
 
 @pytest.fixture

@@ -1,0 +1,138 @@
+"""SQL the ORM does not spell: percentiles, day counts, and one query that groups the same rows three ways.
+
+The reports aggregate in the database, so their cost does not grow with what Python has to read: a
+median of 30 000 response times is one number coming back, not 30 000 rows. PostgreSQL has
+`percentile_cont`; SQLite has no percentile, so an aggregate function of the same definition
+(`followups.percentile`) is registered on its connections. Only ORM-compiled SQL and fixed text from this
+module go into the statements; every value stays a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model, QuerySet
+
+from salespipe.analytics.followups import percentile
+
+PERCENTILE_FUNCTION = "salespipe_percentile"
+LEVELS = ("owner", "team", "all")
+
+
+class _SqlitePercentile:
+    """`salespipe_percentile(value, fraction)`: SQLite's stand-in for `percentile_cont`; NULLs are
+    skipped, as every SQL aggregate skips them."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        return percentile(self.values, self.fraction)
+
+
+def _vendor(db: BaseDatabaseWrapper) -> str:
+    if db.vendor not in ("postgresql", "sqlite"):
+        raise NotSupportedError(f"The reports run on SQLite or PostgreSQL, not on {db.vendor}.")
+    return db.vendor
+
+
+def prepare(db: BaseDatabaseWrapper = connection) -> None:
+    """Make this module's functions available on the connection (a no-op on PostgreSQL)."""
+    if _vendor(db) == "sqlite":
+        db.ensure_connection()
+        db.connection.create_aggregate(PERCENTILE_FUNCTION, 2, _SqlitePercentile)
+
+
+def percentile_sql(
+    expression: str, fraction: float, *, where: str = "", db: BaseDatabaseWrapper = connection
+) -> str:
+    """An aggregate: the continuous percentile of `expression` over the rows matching `where` (NULLs
+    skipped), a float. The FILTER clause keeps other rows away from the aggregate altogether, which on
+    SQLite spares a call into Python per row."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be between 0 and 1, not {fraction}")
+    only = f" FILTER (WHERE {where})" if where else ""
+    if _vendor(db) == "postgresql":
+        ordered = f"ORDER BY CAST({expression} AS double precision)"
+        return f"percentile_cont({fraction!r}) WITHIN GROUP ({ordered}){only}"
+    return f"{PERCENTILE_FUNCTION}({expression}, {fraction!r}){only}"
+
+
+def days_between_sql(start: str, end: str, db: BaseDatabaseWrapper = connection) -> str:
+    """Days (with fractions) from timestamp `start` to timestamp `end`."""
+    if _vendor(db) == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
+    return f"(julianday({end}) - julianday({start}))"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One aggregate column of a rollup: its name and its SQL over the rows' columns."""
+
+    name: str
+    sql: str
+
+
+def rollup(
+    rows: QuerySet[Any, Any], measures: Sequence[Measure]
+) -> dict[tuple[str, int | None], dict[str, Any]]:
+    """The measures over `rows` per owner, per team and over all of them, in ONE query.
+
+    `rows` is a `.values()` queryset naming its owner `k_owner` and the owner's team `k_team`. It is
+    computed once, as a common table expression (PostgreSQL materialises one used three times), and
+    grouped three ways joined by UNION ALL. Answers `{("owner", id): {...}, ("team", id): {...},
+    ("all", None): {...}}`; a team key of None stands for owners without a team."""
+    try:
+        inner_sql, params = rows.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        return {}
+    columns = ", ".join(f"{measure.sql} AS {measure.name}" for measure in measures)
+    # Fixed text and the measures' SQL from this package only; the values are the inner query's parameters.
+    grouped = [
+        f"SELECT 'owner' AS grouping_level, k_owner AS grouping_key, {columns} FROM report GROUP BY k_owner",  # noqa: S608
+        f"SELECT 'team', k_team, {columns} FROM report GROUP BY k_team",  # noqa: S608
+        f"SELECT 'all', NULL, {columns} FROM report",  # noqa: S608
+    ]
+    statement = f"WITH report AS ({inner_sql}) " + " UNION ALL ".join(grouped)
+    prepare()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        names = [column[0] for column in cursor.description]
+        answer: dict[tuple[str, int | None], dict[str, Any]] = {}
+        for row in cursor.fetchall():
+            values = dict(zip(names, row, strict=True))
+            key = values.pop("grouping_key")
+            answer[(values.pop("grouping_level"), None if key is None else int(key))] = values
+    return answer
+
+
+def union_of_ids(parts: Sequence[QuerySet[Model, Any]]) -> tuple[str, tuple[Any, ...]] | None:
+    """SQL selecting the ids of several sliced, ordered `.values("id")` querysets, UNION ALL'd.
+
+    Each part keeps its own ORDER BY and LIMIT, so each walks its index and stops early. Django only
+    builds sliced compound queries on databases that allow them bare (not SQLite), so the UNION ALL is
+    spelled out around the ORM-compiled parts. None when no part can match anything."""
+    compiled = []
+    for part in parts:
+        try:
+            compiled.append(part.query.sql_with_params())
+        except EmptyResultSet:
+            continue
+    if not compiled:
+        return None
+    sql = " UNION ALL ".join(
+        f"SELECT id FROM ({part_sql}) AS part_{n}"  # noqa: S608 - ORM-compiled SQL only
+        for n, (part_sql, _) in enumerate(compiled)
+    )
+    return sql, tuple(param for _, part_params in compiled for param in part_params)
