@@ -318,6 +318,116 @@ def worker(batch: bool, interval: float, parent_pid: int | None) -> None:
             click.echo("Done." if ran is None else f"Ran {ran} task{'s' if ran != 1 else ''}.")
 
 
+def _parse_now(value: str | None) -> Any:
+    """`--now`: an ISO 8601 time; one without a zone is read in the server's TIME_ZONE."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from salespipe.core.errors import InvalidInput
+
+    if value is None:
+        return timezone.now()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"--now must be an ISO 8601 time such as 2026-03-02T09:00:00+02:00, not {value!r}.",
+            fields={"--now": "not an ISO 8601 time"},
+        ) from None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+@main.command(short_help="Send the reminder emails and digests due now (or show them).")
+@click.option("--dry-run", is_flag=True, help="Only show what is due; change and send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--now", "now_text", default=None, help="Act as if it were this ISO 8601 time (default: now).")
+def remind(dry_run: bool, as_json: bool, now_text: str | None) -> None:
+    """Run the worker's minute once, now: queue the prospects' appointment reminder emails and the daily
+    digests that are due, and retry failed emails; the worker then delivers them. Safe beside running
+    workers: nothing is queued twice.
+
+    \b
+    With --dry-run, list what is due instead: engine reminders due and not yet acted on, the prospect
+    emails and digests that would be queued, and the emails waiting to be retried.
+    """
+    _django()
+    with _errors():
+        from salespipe.notifications import services
+
+        _require_database()
+        now = _parse_now(now_text)
+        if dry_run:
+            _echo_due(services.notifications_due_preview(now=now), as_json=as_json)
+            return
+        counts = services.notifications_send_due(now=now)
+        if as_json:
+            click.echo(json.dumps({"now": now.isoformat(), "dry_run": False, **counts}, indent=2))
+            return
+        click.echo(
+            f"Queued {counts['prospect_emails']} prospect reminder email(s) and {counts['digests']} daily "
+            f"digest(s); {counts['emails_retried']} failed email(s) queued again."
+        )
+        if counts["prospect_emails"] or counts["digests"] or counts["emails_retried"]:
+            click.echo("The worker sends them (`salespipe serve` runs one; or `salespipe worker --batch`).")
+
+
+def _echo_due(preview: Any, *, as_json: bool) -> None:
+    def when(moment: Any) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
+    reminders = [
+        {
+            "id": reminder.pk,
+            "purpose": reminder.purpose,
+            "owner": reminder.owner.username,
+            "due_at": when(reminder.due_at),
+            "parent_id": reminder.parent_id,
+            "parent_due_at": when(reminder.parent.due_at) if reminder.parent else None,
+        }
+        for reminder in preview.reminders
+    ]
+    emails = [
+        {
+            "meeting_id": meeting.pk,
+            "meeting_at": when(meeting.due_at),
+            "to": meeting.person.email,
+            "owner": meeting.owner.username,
+            "key": key,
+        }
+        for meeting, key in preview.prospect_emails
+    ]
+    digests = [
+        {"user": user.username, "to": user.email, "day": day.isoformat(), "key": key}
+        for user, day, key in preview.digests
+    ]
+    if as_json:
+        body = {
+            "now": preview.now.isoformat(),
+            "dry_run": True,
+            "reminders_due": reminders,
+            "more_reminders_due": preview.more_reminders,
+            "prospect_emails": emails,
+            "digests": digests,
+            "emails_to_retry": preview.emails_to_retry,
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    click.echo(f"Due at {preview.now.isoformat()} (dry run: nothing is changed or sent).")
+    more = "+" if preview.more_reminders else ""
+    click.echo(f"Reminders due and not yet acted on: {len(reminders)}{more}")
+    for row in reminders:
+        parent = f", for #{row['parent_id']} at {row['parent_due_at']}" if row["parent_id"] else ""
+        click.echo(f"  #{row['id']}  {row['purpose']}  {row['owner']}  due {row['due_at']}{parent}")
+    click.echo(f"Prospect reminder emails to send: {len(emails)}")
+    for row in emails:
+        click.echo(f"  {row['to']}  meeting #{row['meeting_id']} at {row['meeting_at']} ({row['owner']})")
+    click.echo(f"Daily digests to send: {len(digests)}")
+    for row in digests:
+        click.echo(f"  {row['user']} <{row['to']}>  {row['day']}")
+    click.echo(f"Emails to retry: {preview.emails_to_retry}")
+
+
 def _first_admin() -> str | None:
     from salespipe.people.models import Role, User
 
@@ -433,6 +543,14 @@ def manage(args: tuple[str, ...]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["salespipe manage", *args])
+
+
+# Command groups that live with their domain.
+from salespipe.activities.commands import activity  # noqa: E402
+from salespipe.analytics.commands import report  # noqa: E402
+
+main.add_command(activity)
+main.add_command(report)
 
 
 if __name__ == "__main__":

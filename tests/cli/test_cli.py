@@ -13,7 +13,7 @@ from salespipe.deals.models import Pipeline
 from salespipe.people.models import ApiToken, Role, User
 from salespipe.people.tokens import token_authenticate
 
-COMMANDS = ["init", "demo", "serve", "worker", "token", "manage"]
+COMMANDS = ["init", "demo", "serve", "worker", "remind", "activity", "report", "token", "manage"]
 
 
 @pytest.fixture
@@ -38,7 +38,12 @@ def test_help_lists_every_command_with_a_one_line_summary() -> None:
 def test_every_command_is_documented_in_the_cli_reference() -> None:
     reference = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
 
-    for command in [*COMMANDS, "token create", "token list", "token revoke"]:
+    subcommands = ["token create", "token list", "token revoke"]
+    subcommands += [
+        f"activity {name}" for name in ("list", "schedule", "request", "complete", "reschedule", "cancel")
+    ]
+    subcommands += ["report response-times", "report freemiums"]
+    for command in [*COMMANDS, *subcommands]:
         assert f"salespipe {command}" in reference, f"docs/cli.md does not document `salespipe {command}`"
 
 

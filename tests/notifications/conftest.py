@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import socket
+import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -13,6 +14,7 @@ from typing import Any
 import django
 import pytest
 from aiosmtpd.controller import Controller
+from django.db import close_old_connections, connection
 
 from salespipe.notifications.worker import worker_run
 
@@ -96,3 +98,29 @@ def aware(zone: str, *parts: int) -> dt.datetime:
     from zoneinfo import ZoneInfo
 
     return dt.datetime(*parts, tzinfo=ZoneInfo(zone))
+
+
+def race(target: Any, times: int = 2) -> list[Any]:
+    """Run `target` in `times` threads released at the same moment, as that many workers would; each
+    thread has its own database connection. Needs `django_db(transaction=True)`."""
+    barrier = threading.Barrier(times)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(target())
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results

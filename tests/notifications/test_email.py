@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import close_old_connections, connection
 from icalendar import Calendar
 
 from salespipe.activities.models import Activity
@@ -20,15 +18,17 @@ from salespipe.notifications.models import EmailStatus, SentEmail
 from salespipe.notifications.services import Attachment, appointment_reminder_send, email_send
 from salespipe.people.models import User
 from tests.factories import PersonFactory
-from tests.notifications.conftest import Inbox, aware, free_port, point_mail_at, send_to_port
+from tests.notifications.conftest import Inbox, aware, free_port, point_mail_at, race, send_to_port
 
 
 @pytest.fixture
 def meeting(rep: User, make_deal: Any, confirm_decision_maker: Any) -> Activity:
-    """A 45-minute meeting with Maria of Acme, on Monday 2 March 2026 at 10:00 in Athens."""
+    """A 45-minute meeting with Maria of Acme, on Monday 2 March 2026 at 10:00 in Athens. Daily digests
+    are off for everyone: these tests run the worker on the real clock, which may be someone's morning."""
     rep.first_name, rep.last_name, rep.email = "Nikos", "Papadakis", "nikos@seller.test"
     rep.time_zone = "Europe/Athens"
     rep.save()
+    User.objects.update(daily_digest=False)
     deal = make_deal(rep, title="Acme: 20 licences")
     confirm_decision_maker(deal)
     person = PersonFactory(first_name="Maria", last_name="Georgiou", email="maria@acme.test")
@@ -263,37 +263,12 @@ def test_attachments_and_a_subject_with_line_breaks_are_kept_safely(
 # --- two workers at once, on the real database --------------------------------------------------------------
 
 
-def _race(target: Any, times: int = 2) -> list[Any]:
-    """Run `target` in `times` threads released at the same moment; each thread has its own connection."""
-    barrier = threading.Barrier(times)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(target())
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_queueing_the_same_email_at_the_same_moment_send_it_once(
     meeting: Activity, smtp_inbox: Inbox, run_worker: Any
 ) -> None:
     # when two workers run the same reminder job at once
-    results = _race(lambda: appointment_reminder_send(meeting=Activity.objects.get(pk=meeting.pk)))
+    results = race(lambda: appointment_reminder_send(meeting=Activity.objects.get(pk=meeting.pk)))
     run_worker()
 
     # then one of them queued it, and it went out once
@@ -310,7 +285,7 @@ def test_two_workers_delivering_the_same_email_at_the_same_moment_send_it_once(
     assert queued is not None
 
     # when both deliver it
-    results = _race(lambda: services.email_deliver(key=queued.key), times=4)
+    results = race(lambda: services.email_deliver(key=queued.key), times=4)
 
     # then exactly one sent it
     assert sorted(results) == ["sent", "skipped", "skipped", "skipped"]

@@ -442,3 +442,20 @@ def test_scheduling_a_meeting_costs_the_same_queries_whatever_the_deal_holds(
 
     with django_assert_num_queries(MEETING_SCHEDULE_QUERIES):
         meeting_on(athens_rep, deal, friday_morning + dt.timedelta(days=4))
+
+
+def test_engine_tasks_done_or_cancelled_leave_the_workers_queue(
+    athens_rep: User, deal: Deal, friday_morning: dt.datetime
+) -> None:
+    meeting = meeting_on(athens_rep, deal, dt.datetime(2026, 12, 2, 10, 0, tzinfo=ATHENS))
+    reminders = reminders_of(meeting)
+    other = meeting_on(athens_rep, deal, dt.datetime(2026, 12, 3, 10, 0, tzinfo=ATHENS))
+
+    # the rep sends the confirmation email by hand: the automatic one to the prospect is not needed
+    activity_complete(actor=athens_rep, activity_id=reminders[ActivityPurpose.MEETING_EMAIL].pk)
+    activity_cancel(actor=athens_rep, activity_id=other.pk)
+
+    unnotified = Activity.objects.filter(notified_at__isnull=True).exclude(purpose="")
+    assert list(unnotified) == [reminders[ActivityPurpose.MEETING_CALL]]
+    # a hand-planned activity is never the worker's
+    assert Activity.objects.get(pk=other.pk).notified_at is None

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -216,7 +218,8 @@ def _plan_preparation(parent: Activity, *, actor: User | None) -> None:
         task = existing.get(purpose)
         if task is not None and due is None:
             task.cancelled_at = now
-            task.save(update_fields=["cancelled_at"])
+            task.notified_at = task.notified_at or now
+            task.save(update_fields=["cancelled_at", "notified_at"])
         elif task is not None and due is not None:
             task.due_at = due
             task.notified_at = None
@@ -232,10 +235,18 @@ def _plan_preparation(parent: Activity, *, actor: User | None) -> None:
             )
 
 
+def _settled(now: dt.datetime) -> Coalesce:
+    """An engine task done or cancelled needs nothing more from the worker: marking it keeps the worker's
+    partial index (activity_purpose_unnotified) down to the tasks still to come. A reminder email the rep
+    sent by hand thus also stands for the automatic one to the prospect."""
+    return Coalesce("notified_at", Value(now), output_field=DateTimeField())
+
+
 def _cancel_preparation(parent: Activity) -> None:
+    now = timezone.now()
     Activity.objects.filter(
         parent=parent, purpose__in=PREPARATION, done_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=timezone.now())
+    ).update(cancelled_at=now, notified_at=_settled(now))
 
 
 def _next_step_check(meeting: Activity, *, actor: User) -> Activity | None:
@@ -270,9 +281,10 @@ def _next_step_check(meeting: Activity, *, actor: User) -> Activity | None:
 
 def _settle_next_step_prompts(deal_id: int) -> None:
     """Scheduling anything on the deal is the next step the prompt asked for."""
+    now = timezone.now()
     Activity.objects.filter(
         deal_id=deal_id, purpose=ActivityPurpose.NEXT_STEP, done_at__isnull=True, cancelled_at__isnull=True
-    ).update(done_at=timezone.now(), outcome=ActivityOutcome.DONE)
+    ).update(done_at=now, outcome=ActivityOutcome.DONE, notified_at=_settled(now))
 
 
 def _check_outcome(kind: str, outcome: str) -> str:
@@ -542,6 +554,9 @@ def activity_complete(
     activity.outcome = _check_outcome(activity.kind, outcome)
     activity.done_at = _aware(done_at, "done_at") or timezone.now()
     fields = ["done_at", "outcome"]
+    if activity.purpose and activity.notified_at is None:
+        activity.notified_at = timezone.now()
+        fields.append("notified_at")
     if activity.kind == ActivityKind.INFO_REQUEST:
         received = activity.received_at or activity.created_at
         activity.response_minutes = followups.response_minutes(
@@ -586,7 +601,8 @@ def activity_cancel(*, actor: User, activity_id: int) -> Activity:
     if not activity.is_planned:
         raise RuleBroken(_("Only a planned activity can be cancelled."), code="activity_not_planned")
     activity.cancelled_at = timezone.now()
-    activity.save(update_fields=["cancelled_at"])
+    activity.notified_at = activity.notified_at or (activity.cancelled_at if activity.purpose else None)
+    activity.save(update_fields=["cancelled_at", "notified_at"])
     _cancel_preparation(activity)
     if activity.deal_id:
         deal_refresh_activity_marks(activity.deal_id)

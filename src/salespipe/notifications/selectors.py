@@ -1,14 +1,22 @@
-"""Reads for notifications: the calendar feed behind a secret, and what the feed shows."""
+"""Reads for notifications: the calendar feed, the engine's reminders, what the worker finds due, and
+what a daily digest holds."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Cast, Concat
 
 from salespipe.activities.models import Activity, ActivityKind
-from salespipe.notifications.models import CalendarFeed, SentEmail
+from salespipe.activities.selectors import agenda_bounds
+from salespipe.core.business_time import is_working_time, working_hours_of
+from salespipe.notifications.models import CalendarFeed, EmailStatus, SentEmail
 from salespipe.people.models import User
+from salespipe.people.selectors import owner_scope
 
 # The feed shows the past month (what happened lately) and the coming year, at most this many events.
 CALENDAR_PAST = dt.timedelta(days=30)
@@ -41,3 +49,190 @@ def calendar_feed_activities(*, user: User, now: dt.datetime) -> list[Activity]:
 
 def email_get(*, key: str) -> SentEmail | None:
     return SentEmail.objects.filter(key=key).first()
+
+
+# --- the engine's reminders ---------------------------------------------------------------------------------
+
+_PLANNED = Q(done_at__isnull=True, cancelled_at__isnull=True)
+# The predicate of the partial index activity_purpose_unnotified, spelled the same way so that both
+# SQLite and PostgreSQL see the query may use it.
+UNNOTIFIED = Q(notified_at__isnull=True) & ~Q(purpose="")
+
+
+def reminder_list(
+    *,
+    actor: User,
+    owner_id: int | None = None,
+    purpose: str | None = None,
+    due_before: dt.datetime | None = None,
+) -> QuerySet[Activity]:
+    """Planned reminders and follow-ups the engine made (calls and emails before appointments, next
+    steps, trial check-ins and decisions) that the actor may see: their own, a manager's teams' too,
+    everybody's for an admin. An owner the actor may not see simply has none."""
+    reminders = Activity.objects.filter(owner_scope(actor), _PLANNED, ~Q(purpose=""))
+    if owner_id is not None:
+        reminders = reminders.filter(owner_id=owner_id)
+    if purpose:
+        reminders = reminders.filter(purpose=purpose)
+    if due_before is not None:
+        reminders = reminders.filter(due_at__lt=due_before)
+    return reminders.select_related("owner", "deal", "parent")
+
+
+def reminders_due(
+    *, now: dt.datetime, purpose: str | None = None, planned_only: bool = False, limit: int
+) -> list[Activity]:
+    """Engine-made activities due by `now` that the worker has not looked at yet, earliest first, with
+    the meeting (or trial) each belongs to, its owner, team, person, deal and organization. One query,
+    on the partial index of unnotified engine activities."""
+    due = Activity.objects.filter(UNNOTIFIED, due_at__lte=now)
+    if purpose:
+        due = due.filter(purpose=purpose)
+    if planned_only:
+        due = due.filter(_PLANNED)
+    return list(
+        due.select_related(
+            "owner",
+            "parent",
+            "parent__owner",
+            "parent__owner__team",
+            "parent__person",
+            "parent__deal",
+            "parent__organization",
+        ).order_by("due_at", "id")[:limit]
+    )
+
+
+def emails_to_retry_count(*, now: dt.datetime) -> int:
+    """Failed emails whose pause is over and queued ones whose task seems lost (see email_retry_due)."""
+    return SentEmail.objects.filter(
+        status__in=[EmailStatus.QUEUED, EmailStatus.FAILED], next_attempt_at__lte=now
+    ).count()
+
+
+def emails_queued_among(*, keys: list[str]) -> set[str]:
+    """Which of these email keys were queued before (sent or not)."""
+    return set(SentEmail.objects.filter(key__in=keys).values_list("key", flat=True)) if keys else set()
+
+
+# --- the daily digest ---------------------------------------------------------------------------------------
+
+DIGEST_KEY_PREFIX = "digest"
+# Each section of a digest lists at most this many activities and says how many more there are.
+DIGEST_SECTION_SIZE = 20
+
+
+def digest_key(*, user_id: int, day: dt.date) -> str:
+    """One digest per user and local date."""
+    return f"{DIGEST_KEY_PREFIX}:{user_id}:{day.isoformat()}"
+
+
+def digests_due(*, now: dt.datetime, limit: int) -> list[tuple[User, dt.date]]:
+    """Users whose daily digest is due now, with their local date: active, with an email address and the
+    digest on, at work now (a working day, at or after the start of their day and before its end), and
+    not yet sent a digest for that date. One query: whether each candidate had the digest of each date
+    someone on Earth may be living now (yesterday to tomorrow in UTC) is an indexed lookup of its key,
+    so nothing is rendered again for whoever had theirs."""
+    days = [(now.astimezone(dt.UTC) + dt.timedelta(days=offset)).date() for offset in (-1, 0, 1)]
+    sent = {
+        f"digest_sent_{index}": Exists(
+            SentEmail.objects.filter(
+                key=Concat(
+                    Value(f"{DIGEST_KEY_PREFIX}:"),
+                    Cast(OuterRef("pk"), output_field=CharField()),
+                    Value(f":{day.isoformat()}"),
+                    output_field=CharField(),
+                )
+            )
+        )
+        for index, day in enumerate(days)
+    }
+    candidates = (
+        User.objects.filter(is_active=True, daily_digest=True)
+        .exclude(email="")
+        .annotate(**sent)
+        .order_by("pk")
+    )
+    due: list[tuple[User, dt.date]] = []
+    for user in candidates:
+        try:
+            hours = working_hours_of(user)
+        except ValueError:
+            continue  # broken working hours (edited in the database): no day to start
+        if not is_working_time(now, hours):
+            continue
+        day = now.astimezone(hours.zone).date()
+        if day in days and getattr(user, f"digest_sent_{days.index(day)}"):
+            continue
+        due.append((user, day))
+        if len(due) >= limit:
+            break
+    return due
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """Up to DIGEST_SECTION_SIZE activities of one section, and how many there are in all."""
+
+    activities: Sequence[Activity]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.activities)
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: dt.date
+    overdue: DigestSection
+    today: DigestSection
+    requests: DigestSection
+    tomorrow: DigestSection
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.overdue.total or self.today.total or self.requests.total or self.tomorrow.total)
+
+
+def _section(activities: QuerySet[Activity], *, order: tuple[str | OrderBy, ...], size: int) -> DigestSection:
+    # The window count is taken over every matching row before LIMIT: the list and its total in one query.
+    rows = list(
+        activities.select_related("deal", "person", "organization")
+        .annotate(section_total=Window(Count("pk")))
+        .order_by(*order)[:size]
+    )
+    return DigestSection(activities=rows, total=rows[0].section_total if rows else 0)
+
+
+def digest_for(*, user: User, now: dt.datetime, size: int = DIGEST_SECTION_SIZE) -> Digest:
+    """What a user's daily digest shows, reckoned on their own clock: planned activities overdue (due
+    before today) and due today, information requests not answered yet (earliest deadline, so overdue,
+    first) and the meetings and demos of tomorrow. Four queries whatever the backlog."""
+    bounds = agenda_bounds(now=now, zone=user.zone, upcoming_days=1)
+    planned = Activity.objects.filter(_PLANNED, owner=user)
+    tasks = planned.exclude(kind=ActivityKind.INFO_REQUEST)
+    by_due = ("due_at", "id")
+    return Digest(
+        day=bounds.today,
+        overdue=_section(tasks.filter(due_at__lt=bounds.today_starts), order=by_due, size=size),
+        today=_section(
+            tasks.filter(due_at__gte=bounds.today_starts, due_at__lt=bounds.tomorrow_starts),
+            order=by_due,
+            size=size,
+        ),
+        requests=_section(
+            planned.filter(kind=ActivityKind.INFO_REQUEST),
+            order=(F("due_at").asc(nulls_last=True), "id"),
+            size=size,
+        ),
+        tomorrow=_section(
+            planned.filter(
+                kind__in=[ActivityKind.MEETING, ActivityKind.DEMO],
+                due_at__gte=bounds.tomorrow_starts,
+                due_at__lt=bounds.later_starts,
+            ),
+            order=by_due,
+            size=size,
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Sending email exactly once, and the private calendar feed's secret.
+"""Sending email exactly once, the private calendar feed's secret, and what the worker sends when it
+falls due (prospects' appointment reminders, daily digests).
 
 An email goes through three steps, each safe to repeat:
 
@@ -35,13 +36,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from salespipe.activities.models import Activity
+from salespipe.activities.models import Activity, ActivityPurpose
 from salespipe.core.errors import InvalidInput
 from salespipe.core.tasks import enqueue_on_commit
+from salespipe.notifications import selectors
 from salespipe.notifications.calendar import activity_ics
 from salespipe.notifications.models import CalendarFeed, EmailStatus, SentEmail
 from salespipe.people.models import User
@@ -79,6 +82,17 @@ def _recipients(to: Sequence[str]) -> list[str]:
                 f"'{address}' is not an email address.", fields={"to": "invalid address"}
             ) from error
     return addresses
+
+
+def app_url(path: str) -> str:
+    """An absolute link into the app, for emails and calendar apps, which have no request to ask."""
+    return f"{settings.BASE_URL}{path}"
+
+
+def user_language(user: User) -> str:
+    """The language of emails to the user and their prospects: their own, else the site's."""
+    known = {code for code, _ in settings.LANGUAGES}
+    return user.language if user.language in known else settings.LANGUAGE_CODE
 
 
 def _language(language: str) -> str:
@@ -323,4 +337,168 @@ def appointment_reminder_send(*, meeting: Activity, language: str | None = None)
                 "appointment.ics", activity_ics(meeting, zone=owner.zone, now=timezone.now()), "text/calendar"
             )
         ],
+    )
+
+
+# --- what falls due: the steps of the worker's minute ----------------------------------------------------
+
+# Each run handles at most this many of each; the rest waits a minute for the next run.
+PROSPECT_REMINDER_BATCH = 200
+DIGEST_BATCH = 200
+
+
+def prospect_email_wanted(reminder: Activity, *, now: dt.datetime) -> bool:
+    """Whether a `meeting_email` reminder falling due emails the prospect: the reminder and its meeting
+    are still planned, the meeting is still ahead, its owner (active) emails their prospects (their own
+    choice, else their team's) and the meeting's person has an email address. Needs the reminder's
+    parent with its owner, team and person loaded."""
+    meeting = reminder.parent
+    return (
+        reminder.is_planned
+        and meeting is not None
+        and meeting.is_planned
+        and meeting.due_at is not None
+        and meeting.due_at > now
+        and meeting.owner.is_active
+        and meeting.owner.emails_prospects
+        and meeting.person is not None
+        and bool(meeting.person.email)
+    )
+
+
+def prospect_reminders_send_due(*, now: dt.datetime | None = None) -> int:
+    """Act on `meeting_email` reminders that have fallen due and were not looked at yet: email the
+    prospect a reminder of the appointment when `prospect_email_wanted`, and in every case mark the
+    reminder notified, so each is looked at once. Returns how many emails were queued.
+
+    Safe with any number of workers: each reminder is claimed with one conditional UPDATE of
+    `notified_at` in the transaction that queues its email, so only the worker whose UPDATE changed the
+    row acts (on PostgreSQL the other waits for that transaction, then finds the reminder handled); and
+    the email's key (meeting and time) could not be queued twice anyway."""
+    now = now or timezone.now()
+    queued = 0
+    due = selectors.reminders_due(
+        now=now, purpose=ActivityPurpose.MEETING_EMAIL, limit=PROSPECT_REMINDER_BATCH
+    )
+    for reminder in due:
+        with transaction.atomic():
+            claimed = Activity.objects.filter(pk=reminder.pk, notified_at__isnull=True).update(
+                notified_at=now
+            )
+            if not claimed or not prospect_email_wanted(reminder, now=now):
+                continue
+            meeting = reminder.parent
+            assert meeting is not None
+            try:
+                # email_send checks its input before it writes anything, so a refusal leaves nothing to
+                # roll back here.
+                email = appointment_reminder_send(meeting=meeting, language=user_language(meeting.owner))
+            except InvalidInput as error:
+                # An address the mail system refuses: the reminder stays handled (the rep still has their
+                # own email task), and the other reminders go ahead.
+                logger.warning("No reminder email for meeting %s: %s", meeting.pk, error.message)
+                continue
+            queued += email is not None
+    return queued
+
+
+def digest_send(*, user: User, now: dt.datetime) -> SentEmail | None:
+    """Queue the user's daily digest of `now`'s local date, in their language and time zone: overdue
+    activities, today's, unanswered information requests and tomorrow's meetings and demos, each at
+    most 20 with "and N more". None if that day's digest was queued before."""
+    digest = selectors.digest_for(user=user, now=now)
+    language = user_language(user)
+    with translation.override(language):
+        subject = gettext("Your agenda for %(day)s") % {"day": date_format(digest.day, "l j E")}
+    return email_send(
+        key=selectors.digest_key(user_id=user.pk, day=digest.day),
+        to=[user.email],
+        subject=subject,
+        template="daily_digest",
+        context={
+            "subject": subject,
+            "user_name": user.first_name or str(user),
+            "digest": digest,
+            "now": now,
+            "base_url": settings.BASE_URL,
+            "agenda_url": app_url(reverse("activities:agenda")),
+            "preferences_url": app_url(reverse("people:preferences")),
+        },
+        language=language,
+        time_zone=user.time_zone,
+    )
+
+
+def digests_send_due(*, now: dt.datetime | None = None) -> int:
+    """Queue the daily digest of every user whose working day has started (and not ended) on a working
+    day of theirs and who has not had that day's digest: one email per user and local date, keyed
+    `digest:<user id>:<date>`. A worker that was stopped at 09:00 sends it when it is back, the same
+    working day. Returns how many were queued."""
+    now = now or timezone.now()
+    queued = 0
+    for user, _day in selectors.digests_due(now=now, limit=DIGEST_BATCH):
+        try:
+            with transaction.atomic():
+                email = digest_send(user=user, now=now)
+        except InvalidInput as error:
+            logger.warning("No daily digest for user %s: %s", user.pk, error.message)
+            continue
+        queued += email is not None
+    return queued
+
+
+def notifications_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Every step of the worker's minute, once: whatever is due by `now` and not done yet. Each step is
+    idempotent, so running it again, or in two workers at once, sends nothing twice."""
+    now = now or timezone.now()
+    return {
+        "prospect_emails": prospect_reminders_send_due(now=now),
+        "digests": digests_send_due(now=now),
+        "emails_retried": email_retry_due(now=now),
+    }
+
+
+@dataclass(frozen=True)
+class DuePreview:
+    """What `notifications_send_due` would do at `now`, read without changing anything."""
+
+    now: dt.datetime
+    # Engine reminders due by now that the worker has not acted on yet (at most `limit`), and whether
+    # there are more.
+    reminders: list[Activity]
+    more_reminders: bool
+    # The meetings whose prospect would get a reminder email now, with the email's key.
+    prospect_emails: list[tuple[Activity, str]]
+    # Who would get their daily digest now, for which local date, with the email's key.
+    digests: list[tuple[User, dt.date, str]]
+    emails_to_retry: int
+
+
+def notifications_due_preview(*, now: dt.datetime | None = None, limit: int = 50) -> DuePreview:
+    """Reads only: what is due now (`salespipe remind --dry-run`)."""
+    now = now or timezone.now()
+    reminders = selectors.reminders_due(now=now, planned_only=True, limit=limit + 1)
+    email_reminders = selectors.reminders_due(
+        now=now, purpose=ActivityPurpose.MEETING_EMAIL, limit=PROSPECT_REMINDER_BATCH
+    )
+    meetings = {
+        reminder.parent.pk: reminder.parent
+        for reminder in email_reminders
+        if reminder.parent is not None and prospect_email_wanted(reminder, now=now)
+    }
+    keys = {pk: appointment_reminder_key(meeting) for pk, meeting in meetings.items()}
+    queued_before = selectors.emails_queued_among(keys=list(keys.values()))
+    digests = [
+        (user, day, selectors.digest_key(user_id=user.pk, day=day))
+        for user, day in selectors.digests_due(now=now, limit=DIGEST_BATCH)
+    ]
+    return DuePreview(
+        now=now,
+        reminders=reminders[:limit],
+        more_reminders=len(reminders) > limit,
+        prospect_emails=[
+            (meeting, keys[pk]) for pk, meeting in meetings.items() if keys[pk] not in queued_before
+        ],
+        digests=digests,
+        emails_to_retry=selectors.emails_to_retry_count(now=now),
     )

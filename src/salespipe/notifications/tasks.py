@@ -20,9 +20,10 @@ def email_deliver(key: str) -> str:
 @periodic(every=MINUTE)
 @task()
 def notifications_send_due() -> dict[str, int]:
-    """Every minute: whatever notification is due and not sent yet. Each kind of notification adds its
-    own step here and makes it idempotent (an email keyed by what it is about is queued once)."""
-    return {"emails_retried": services.email_retry_due()}
+    """Every minute: whatever notification is due and not sent yet (prospects' appointment reminders,
+    daily digests, emails to retry); how many of each were queued. Each step is idempotent (an email
+    keyed by what it is about is queued once). `salespipe remind` runs the same steps by hand."""
+    return services.notifications_send_due()
 
 
 # Finished tasks of the database backend are kept a while to look into, then deleted, so the table stays

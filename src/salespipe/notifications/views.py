@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from salespipe.notifications import selectors
 from salespipe.notifications.calendar import calendar_feed_render
+from salespipe.notifications.services import app_url
 
 
 @login_not_required
@@ -28,7 +29,7 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
         zone=user.zone,
         activities=selectors.calendar_feed_activities(user=user, now=now),
         now=now,
-        deal_url=lambda deal_id: request.build_absolute_uri(reverse("deals:detail", args=[deal_id])),
+        deal_url=lambda deal_id: app_url(reverse("deals:detail", args=[deal_id])),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="salespipe.ics"'

@@ -62,6 +62,30 @@ class UserOut(Schema):
         return str(user)
 
 
+class MeOut(UserOut):
+    language: str = Field(description="Language of your emails and your prospects'; \"\" is the site's.")
+    daily_digest: bool = Field(
+        description="Whether you get the agenda email at the start of each working day."
+    )
+    prospect_reminder_emails: bool | None = Field(
+        description="Whether your prospects get a reminder email the working day before an appointment; "
+        "null does as your team does."
+    )
+    emails_prospects: bool = Field(description="What applies now: your choice, else your team's.")
+
+
+class MePatch(PatchSchema):
+    clearable = frozenset({"prospect_reminder_emails"})
+
+    time_zone: str | None = Field(None, description="IANA time zone, e.g. Asia/Singapore.")
+    workday_starts_at: dt.time | None = None
+    workday_ends_at: dt.time | None = None
+    working_weekdays: str | None = Field(None, description="ISO weekday digits, e.g. 12345 for Mon-Fri.")
+    language: str | None = Field(None, description='"en", "el", or "" for the site\'s language.')
+    daily_digest: bool | None = None
+    prospect_reminder_emails: bool | None = Field(None, description="null: as your team does.")
+
+
 class UserFilters(Schema):
     team_id: int | None = None
     role: Role | None = None
@@ -93,16 +117,24 @@ class UserPatch(PatchSchema):
     is_active: bool | None = Field(None, description="Admin only; false blocks sign-in and tokens.")
 
 
+_TEAM_PROSPECT_EMAILS = (
+    "Whether members' prospects get a reminder email the working day before an appointment, for members "
+    "who have not chosen themselves."
+)
+
+
 class TeamOut(Schema):
     id: int
     name: str
     manager: UserRef | None
+    prospect_reminder_emails: bool = Field(description=_TEAM_PROSPECT_EMAILS)
     created_at: dt.datetime
 
 
 class TeamIn(InputSchema):
     name: str
     manager_id: int | None = None
+    prospect_reminder_emails: bool = Field(False, description=_TEAM_PROSPECT_EMAILS)
 
 
 class TeamPatch(PatchSchema):
@@ -110,6 +142,7 @@ class TeamPatch(PatchSchema):
 
     name: str | None = None
     manager_id: int | None = Field(None, description="A manager or admin; null leaves the team without one.")
+    prospect_reminder_emails: bool | None = Field(None, description=_TEAM_PROSPECT_EMAILS)
 
 
 class TokenOut(Schema):
@@ -141,10 +174,19 @@ def user_list(request: HttpRequest, filters: Query[UserFilters], paging: Query[P
     return page(users, cursor=paging.cursor, limit=paging.limit)
 
 
-@router.get("/users/me", response={200: UserOut, **errors()}, summary="The signed-in user")
+@router.get("/users/me", response={200: MeOut, **errors()}, summary="The signed-in user")
 def user_me(request: HttpRequest) -> User:
-    """The user the token or session belongs to."""
+    """The user the token or session belongs to, with their own preferences."""
     user = request_user(request)
+    return selectors.user_get(actor=user, user_id=user.pk)
+
+
+@router.patch("/users/me", response={200: MeOut, **errors()}, summary="Change your preferences")
+def user_me_update(request: HttpRequest, payload: MePatch) -> User:
+    """Your time zone, working hours and days, the language of your emails, the daily digest, and
+    whether your prospects get reminder emails (null: as your team does). Bad input changes nothing."""
+    user = request_user(request)
+    services.user_preferences_update(actor=user, **payload.changes())
     return selectors.user_get(actor=user, user_id=user.pk)
 
 
@@ -191,7 +233,8 @@ def team_get(request: HttpRequest, team_id: int) -> Team:
     "/teams/{team_id}", response={200: TeamOut, **errors(403, 404)}, summary="Change a team (admin)"
 )
 def team_update(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
-    """Rename a team or change its manager; `"manager_id": null` leaves it without one."""
+    """Rename a team, change its manager (`"manager_id": null` leaves it without one) or its default for
+    prospect reminder emails."""
     changes = payload.changes()
     return services.team_update(
         actor=request_user(request),
@@ -199,6 +242,7 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
         name=changes.get("name"),
         manager_id=changes.get("manager_id"),
         clear_manager="manager_id" in changes and changes["manager_id"] is None,
+        prospect_reminder_emails=changes.get("prospect_reminder_emails"),
     )
 
 

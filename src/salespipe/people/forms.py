@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +132,14 @@ class TeamForm(forms.Form):
         empty_value=None,
         help_text=_("A user with the manager (or administrator) role."),
     )
+    prospect_reminder_emails = forms.BooleanField(
+        label=_("Email prospects before appointments"),
+        required=False,
+        help_text=_(
+            "The working day before an appointment, the prospect gets a short reminder with the "
+            "appointment attached. Members may choose otherwise in their preferences."
+        ),
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,4 +149,87 @@ class TeamForm(forms.Form):
 
     @staticmethod
     def initial_for(team: Team) -> dict[str, Any]:
-        return {"name": team.name, "manager": team.manager_id}
+        return {
+            "name": team.name,
+            "manager": team.manager_id,
+            "prospect_reminder_emails": team.prospect_reminder_emails,
+        }
+
+
+def _language_choices() -> list[tuple[str, str | StrPromise]]:
+    site = dict(settings.LANGUAGES).get(settings.LANGUAGE_CODE, settings.LANGUAGE_CODE)
+    return [("", _("The site's language (%(language)s)") % {"language": site}), *settings.LANGUAGES]
+
+
+def _yes_no_or_team(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class PreferencesForm(forms.Form):
+    """A user's own preferences (people:preferences)."""
+
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    workday_starts_at = forms.TimeField(
+        label=_("Working day starts at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    workday_ends_at = forms.TimeField(
+        label=_("Working day ends at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    working_weekdays = forms.MultipleChoiceField(
+        label=_("Working days"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple
+    )
+    language = forms.ChoiceField(
+        label=_("Language of your emails"),
+        required=False,
+        help_text=_("Your daily agenda, and the reminders your prospects get, are written in it."),
+    )
+    daily_digest = forms.BooleanField(
+        label=_("Email me my agenda at the start of each working day"), required=False
+    )
+    prospect_reminder_emails = forms.TypedChoiceField(
+        label=_("Email my prospects a reminder the working day before an appointment"),
+        choices=[("team", _("As my team does")), ("yes", _("Yes")), ("no", _("No"))],
+        coerce=_yes_no_or_team,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone_field, language_field, prospects_field = (
+            self.fields["time_zone"],
+            self.fields["language"],
+            self.fields["prospect_reminder_emails"],
+        )
+        assert isinstance(zone_field, forms.ChoiceField) and isinstance(language_field, forms.ChoiceField)
+        zone_field.choices = _time_zones()
+        language_field.choices = _language_choices()
+        team = user.team
+        if team is not None:
+            prospects_field.help_text = (
+                _("Your team (%(team)s) emails prospects.")
+                if team.prospect_reminder_emails
+                else _("Your team (%(team)s) does not email prospects.")
+            ) % {"team": team.name}
+        else:
+            prospects_field.help_text = _('You are in no team, so "As my team does" means no.')
+
+    @staticmethod
+    def initial_for(user: User) -> dict[str, Any]:
+        choice = user.prospect_reminder_emails
+        return {
+            "time_zone": user.time_zone,
+            "workday_starts_at": user.workday_starts_at,
+            "workday_ends_at": user.workday_ends_at,
+            "working_weekdays": list(user.working_weekdays),
+            "language": user.language,
+            "daily_digest": user.daily_digest,
+            "prospect_reminder_emails": "team" if choice is None else ("yes" if choice else "no"),
+        }
+
+    def changes_for(self, user: User) -> dict[str, Any]:
+        """The service's arguments: only what differs from the user as they are."""
+        data = dict(self.cleaned_data)
+        data["working_weekdays"] = "".join(sorted(data["working_weekdays"]))
+        current = {field: getattr(user, field) for field in data}
+        return {field: value for field, value in data.items() if value != current[field]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -169,8 +170,66 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
     return user
 
 
+_PREFERENCE_FIELDS = {
+    "time_zone",
+    "workday_starts_at",
+    "workday_ends_at",
+    "working_weekdays",
+    "language",
+    "daily_digest",
+    "prospect_reminder_emails",
+}
+
+
 @transaction.atomic
-def team_create(*, actor: User, name: str, manager_id: int | None = None) -> Team:
+def user_preferences_update(*, actor: User, **changes: Any) -> User:
+    """The actor's own preferences: time zone, working hours and days, the language of their emails
+    (and their prospects'; "" is the site's), the daily digest on or off, and whether their prospects get
+    a reminder email before appointments (True, False, or None to do as their team does). Nothing
+    changes unless every value is valid."""
+    unknown = set(changes) - _PREFERENCE_FIELDS
+    if unknown:
+        raise InvalidInput(
+            _("These are not preferences: %(fields)s. Preferences are %(known)s.")
+            % {"fields": ", ".join(sorted(unknown)), "known": ", ".join(sorted(_PREFERENCE_FIELDS))},
+            fields=dict.fromkeys(sorted(unknown), _("unknown")),
+        )
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if "working_weekdays" in changes and isinstance(changes["working_weekdays"], str):
+        changes["working_weekdays"] = changes["working_weekdays"].strip()
+    _check_profile(
+        time_zone=changes.get("time_zone"),
+        workday_starts_at=changes.get("workday_starts_at", user.workday_starts_at),
+        workday_ends_at=changes.get("workday_ends_at", user.workday_ends_at),
+        weekdays=changes.get("working_weekdays"),
+    )
+    if "working_weekdays" in changes:
+        changes["working_weekdays"] = "".join(sorted(changes["working_weekdays"]))
+    if "language" in changes:
+        known = [code for code, _name in settings.LANGUAGES]
+        if changes["language"] not in ["", *known]:
+            raise InvalidInput(
+                _("Language must be one of %(languages)s, or empty for the site's language.")
+                % {"languages": ", ".join(known)},
+                fields={"language": _("unknown language")},
+            )
+    for flag in ("daily_digest", "prospect_reminder_emails"):
+        value = changes.get(flag, False)
+        if not isinstance(value, bool) and not (flag == "prospect_reminder_emails" and value is None):
+            raise InvalidInput(
+                _("%(field)s must be true or false.") % {"field": flag}, fields={flag: _("not a yes or no")}
+            )
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        user.save(update_fields=list(changes))
+    return user
+
+
+@transaction.atomic
+def team_create(
+    *, actor: User, name: str, manager_id: int | None = None, prospect_reminder_emails: bool = False
+) -> Team:
     _require_admin(actor, _("Only an administrator can create teams."))
     name = name.strip()
     if not name:
@@ -178,7 +237,9 @@ def team_create(*, actor: User, name: str, manager_id: int | None = None) -> Tea
     manager = _manager_or_error(manager_id)
     try:
         with transaction.atomic():
-            return Team.objects.create(name=name, manager=manager)
+            return Team.objects.create(
+                name=name, manager=manager, prospect_reminder_emails=prospect_reminder_emails
+            )
     except IntegrityError:
         raise InvalidInput(
             _("A team named '%(name)s' exists already.") % {"name": name}, fields={"name": _("taken")}
@@ -205,7 +266,9 @@ def team_update(
     name: str | None = None,
     manager_id: int | None = None,
     clear_manager: bool = False,
+    prospect_reminder_emails: bool | None = None,
 ) -> Team:
+    """`prospect_reminder_emails` is the team's default for members who have not chosen themselves."""
     _require_admin(actor, _("Only an administrator can change teams."))
     team = Team.objects.select_for_update().filter(pk=team_id).first()
     if team is None:
@@ -223,6 +286,9 @@ def team_update(
     if manager_id is not None or clear_manager:
         team.manager = None if clear_manager else _manager_or_error(manager_id)
         fields.append("manager")
+    if prospect_reminder_emails is not None:
+        team.prospect_reminder_emails = prospect_reminder_emails
+        fields.append("prospect_reminder_emails")
     if fields:
         team.save(update_fields=fields)
     return team

@@ -6,6 +6,7 @@ app_name = "people"
 
 # Settings for administrators; the pipelines and stages part lives with the deals (deals/urls.py).
 urlpatterns = [
+    path("me/", views.preferences, name="preferences"),
     path("settings/", views.settings_home, name="settings"),
     path("settings/users/", views.settings_users, name="settings_users"),
     path("settings/users/new/", views.settings_user_create, name="settings_user_create"),

@@ -1,18 +1,59 @@
-"""Settings pages for users and teams (administrators only), and what every page view shares."""
+"""Settings pages for users and teams (administrators only), and every user's own preferences."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salespipe.core.errors import NotAllowed, NotFound, SalespipeError
 from salespipe.core.web import actor_of, add_service_error, admin_required, forbidden
 from salespipe.people import selectors, services
-from salespipe.people.forms import TeamForm, UserCreateForm, UserEditForm
+from salespipe.people.forms import PreferencesForm, TeamForm, UserCreateForm, UserEditForm
 from salespipe.people.models import User
+
+# --- every user's own preferences -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Time zone, working hours and days, language, the daily digest and prospect reminder emails."""
+    user = actor_of(request)
+    initial = PreferencesForm.initial_for(user)
+    if request.method != "POST":
+        form = PreferencesForm(user=user, initial=initial)
+        return render(request, "people/preferences.html", {"form": form})
+    form = PreferencesForm(request.POST, user=user, initial=initial)
+    if form.is_valid():
+        changes = form.changes_for(user)
+        try:
+            services.user_preferences_update(actor=user, **changes)
+        except SalespipeError as error:
+            add_service_error(form, error)
+        else:
+            language = changes.get("language") or translation.get_language()
+            with translation.override(language):
+                messages.success(request, _("Saved your preferences."))
+            response = redirect("people:preferences")
+            if changes.get("language"):
+                # The pages follow the language chosen for the emails, as the language picker would.
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    changes["language"],
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    path=settings.LANGUAGE_COOKIE_PATH,
+                    domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                )
+            return response
+    return render(request, "people/preferences.html", {"form": form}, status=422)
+
 
 # --- settings: the overview ----------------------------------------------------------------------------
 
@@ -105,7 +146,10 @@ def settings_teams(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             team = services.team_create(
-                actor=actor, name=form.cleaned_data["name"], manager_id=form.cleaned_data["manager"]
+                actor=actor,
+                name=form.cleaned_data["name"],
+                manager_id=form.cleaned_data["manager"],
+                prospect_reminder_emails=form.cleaned_data["prospect_reminder_emails"],
             )
         except SalespipeError as error:
             add_service_error(form, error)
@@ -138,6 +182,7 @@ def settings_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 manager_id=manager,
                 clear_manager=manager is None,
+                prospect_reminder_emails=form.cleaned_data["prospect_reminder_emails"],
             )
         except NotAllowed as error:
             return forbidden(request, error.message)
