@@ -459,3 +459,22 @@ def test_engine_tasks_done_or_cancelled_leave_the_workers_queue(
     assert list(unnotified) == [reminders[ActivityPurpose.MEETING_CALL]]
     # a hand-planned activity is never the worker's
     assert Activity.objects.get(pk=other.pk).notified_at is None
+
+
+def test_a_rep_who_moves_to_new_york_gets_the_reminders_on_new_york_working_days(
+    athens_rep: User, deal: Deal, friday_morning: dt.datetime
+) -> None:
+    from salespipe.people.services import user_preferences_update
+
+    # booked on Friday for Tuesday 1 December, 10:00 Athens time (03:00 in New York)
+    meeting = meeting_on(athens_rep, deal, dt.datetime(2026, 12, 1, 10, 0, tzinfo=ATHENS))
+    assert {r.due_at for r in reminders_of(meeting).values()} == {
+        dt.datetime(2026, 11, 30, 9, 0, tzinfo=ATHENS)
+    }
+
+    user_preferences_update(actor=athens_rep, time_zone="America/New_York")
+
+    # Tuesday 03:00 in New York: the working day before is Monday, from 09:00 there
+    assert {r.due_at for r in reminders_of(meeting).values()} == {
+        dt.datetime(2026, 11, 30, 9, 0, tzinfo=NEW_YORK)
+    }

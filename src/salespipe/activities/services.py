@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField, Value
+from django.db.models import DateTimeField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -240,6 +240,27 @@ def _settled(now: dt.datetime) -> Coalesce:
     partial index (activity_purpose_unnotified) down to the tasks still to come. A reminder email the rep
     sent by hand thus also stands for the automatic one to the prospect."""
     return Coalesce("notified_at", Value(now), output_field=DateTimeField())
+
+
+def follow_ups_replan(*, owner: User) -> int:
+    """After the owner's time zone or working hours change, move the preparation tasks of their planned
+    meetings and trials to the new working days. Called inside the service that changed them; costs a
+    few queries per planned meeting or trial still ahead. Returns how many parents were looked at."""
+    now = timezone.now()
+    parents = list(
+        Activity.objects.filter(
+            owner=owner,
+            kind__in=(ActivityKind.MEETING, ActivityKind.TRIAL),
+            done_at__isnull=True,
+            cancelled_at__isnull=True,
+        )
+        .filter(Q(kind=ActivityKind.MEETING, due_at__gt=now) | Q(kind=ActivityKind.TRIAL, ends_at__gt=now))
+        .select_related("owner")
+    )
+    for parent in parents:
+        parent.owner = owner
+        _plan_preparation(parent, actor=None)
+    return len(parents)
 
 
 def _cancel_preparation(parent: Activity) -> None:

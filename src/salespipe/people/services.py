@@ -167,7 +167,20 @@ def user_update(*, actor: User, user_id: int, **changes: Any) -> User:
     for field, value in changes.items():
         setattr(user, field, value)
     user.save(update_fields=list(changes))
+    _replan_if_hours_changed(user, changes)
     return user
+
+
+_WORKING_TIME_FIELDS = {"time_zone", "workday_starts_at", "workday_ends_at", "working_weekdays"}
+
+
+def _replan_if_hours_changed(user: User, changes: dict[str, Any]) -> None:
+    """Reminders fall due on the owner's working days: when those change, the planned ones move."""
+    if set(changes) & _WORKING_TIME_FIELDS:
+        # Imported here: the activities app builds on people, not the other way round.
+        from salespipe.activities.services import follow_ups_replan
+
+        follow_ups_replan(owner=user)
 
 
 _PREFERENCE_FIELDS = {
@@ -223,6 +236,7 @@ def user_preferences_update(*, actor: User, **changes: Any) -> User:
         setattr(user, field, value)
     if changes:
         user.save(update_fields=list(changes))
+    _replan_if_hours_changed(user, changes)
     return user
 
 
