@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import check_password
 from django.db import connection
 from django.db.models import F, Max, Min, Model, OuterRef, Q, Subquery
 
-from salespipe.activities.models import Activity, ActivityKind
+from salespipe.activities.models import Activity, ActivityKind, ActivityPurpose
 from salespipe.core.errors import InvalidInput
 from salespipe.core.models import ExchangeRate
 from salespipe.core.money import to_base
@@ -276,12 +276,14 @@ def test_every_deal_at_or_past_the_appointment_has_a_confirmed_buyer(demo: DemoS
 
 def test_the_deals_activity_and_stage_marks_match_their_definitions(demo: DemoSummary) -> None:
     # given a generated demo (the fixture)
-    # when the marks are computed again from the activities and the stage history
+    # when the marks are computed again from the activities and the stage history (a prompt to agree a
+    # next step is not one)
     recomputed = Deal.objects.annotate(
         last_done=Max("activities__done_at", filter=Q(activities__done_at__isnull=False)),
         next_planned=Min(
             "activities__due_at",
-            filter=Q(activities__done_at__isnull=True, activities__cancelled_at__isnull=True),
+            filter=Q(activities__done_at__isnull=True, activities__cancelled_at__isnull=True)
+            & ~Q(activities__purpose=ActivityPurpose.NEXT_STEP),
         ),
     ).values_list("id", "last_activity_at", "last_done", "next_activity_at", "next_planned")
     last_change = Deal.objects.annotate(last_change=Max("stage_changes__changed_at")).values_list(
@@ -322,7 +324,10 @@ def test_activities_of_every_kind_are_done_cancelled_or_planned_ahead(demo: Demo
         due_at__gte=NOW,
         due_at__lt=NOW + dt.timedelta(days=16),
     ).exists()
-    reminders = Activity.objects.filter(parent__kind=ActivityKind.MEETING)
+    reminders = Activity.objects.filter(
+        parent__kind=ActivityKind.MEETING,
+        purpose__in=[ActivityPurpose.MEETING_CALL, ActivityPurpose.MEETING_EMAIL],
+    )
     assert set(reminders.values_list("kind", flat=True)) == {ActivityKind.CALL, ActivityKind.EMAIL}
     assert not Activity.objects.filter(done_at__isnull=False, outcome="").exists()
     open_deals = Deal.objects.filter(status=DealStatus.OPEN)

@@ -9,6 +9,12 @@ primary keys assigned here. Everything random comes from `random.Random` instanc
 Timestamps are whole minutes counted from the first day of the clock (UTC midnight); `bulk.Clock`
 turns them into the text the database stores. Day 0 of the clock lies far enough in the past for the
 directory's history, and the clock runs far enough into the future for planned activities.
+
+The rows keep the follow-up engine's rules (`activities/services.py`, `activities/followups.py`) as if
+the services had written them, with the owners' working hours from `core.business_time`: meetings only
+once the deal's decision maker is confirmed (where the stage's meeting gate is on), two reminders before
+every meeting, a next step after every held one, deadlines and response times for information requests,
+a check-in and a decision call for every trial.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
+from salespipe.activities import followups
+from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome, ActivityPurpose
+from salespipe.core.business_time import WorkingHours, add_working_time, start_of_previous_working_day
 from salespipe.core.errors import InvalidInput
 from salespipe.core.models import ExchangeRate
 from salespipe.core.text import fold
@@ -90,8 +99,18 @@ _MEETING = ActivityKind.MEETING.value
 _NOTE = ActivityKind.NOTE.value
 _TASK = ActivityKind.TASK.value
 _TRIAL = ActivityKind.TRIAL.value
+_OUTCOME_ANSWERED = ActivityOutcome.ANSWERED.value
 _OUTCOME_CONNECTED = ActivityOutcome.CONNECTED.value
+_OUTCOME_CONVERTED = ActivityOutcome.CONVERTED.value
+_OUTCOME_DELIVERED = ActivityOutcome.DELIVERED.value
 _OUTCOME_DONE = ActivityOutcome.DONE.value
+_OUTCOME_HELD = ActivityOutcome.HELD.value
+_OUTCOME_NOT_CONVERTED = ActivityOutcome.NOT_CONVERTED.value
+_MEETING_CALL = ActivityPurpose.MEETING_CALL.value
+_MEETING_EMAIL = ActivityPurpose.MEETING_EMAIL.value
+_NEXT_STEP = ActivityPurpose.NEXT_STEP.value
+_TRIAL_CHECK_IN = ActivityPurpose.TRIAL_CHECK_IN.value
+_TRIAL_DECISION = ActivityPurpose.TRIAL_DECISION.value
 _ROLE_CHAMPION = ContactRole.CHAMPION.value
 _ROLE_DECISION_MAKER = ContactRole.DECISION_MAKER.value
 _ROLE_ECONOMIC_BUYER = ContactRole.ECONOMIC_BUYER.value
@@ -239,6 +258,8 @@ class _PipelineShape:
     # Index (among open stages) of the first stage that needs a confirmed decision maker. Deals that
     # reach it, or are won, get one confirmed before they enter it, as the stage gates demand.
     gate: int
+    # Per open stage: whether a meeting may be booked there only with a confirmed decision maker.
+    meeting_gate: tuple[bool, ...]
 
     @classmethod
     def of(cls, stages: Sequence[Stage]) -> _PipelineShape:
@@ -254,6 +275,7 @@ class _PipelineShape:
             won_stage_id=won[0].pk,
             lost_stage_id=lost[0].pk,
             gate=gated[0] if gated else len(open_stages) // 2,
+            meeting_gate=tuple(stage.meeting_requires_decision_maker for stage in open_stages),
         )
 
 
@@ -329,12 +351,15 @@ def _ensure_exchange_rates(writer: RowWriter, clock: Clock) -> list[tuple[str, i
 class _Rep:
     user_id: int
     locale: str
+    language: str  # of the engine's task subjects: the rep's own, else the site's
+    hours: WorkingHours
     utc_offsets: list[int]  # minutes east of UTC, per clock day, in the rep's time zone
     workday_start: int  # local minute of the day
     workday_length: int  # minutes
     win_rate: float
     open_stage_wheel: tuple[int, ...]  # where this rep's open deals sit, drawn by index
     lost_stage_wheel: tuple[int, ...]  # where this rep loses deals; a weak stage shows up here
+    response_minutes: float  # the working minutes this rep typically takes to answer a request
 
 
 @dataclass(frozen=True)
@@ -345,10 +370,23 @@ class _SalesTeam:
 
 
 _WORKDAYS = ((8 * 60, 8 * 60), (8 * 60 + 30, 8 * 60 + 30), (9 * 60, 8 * 60), (9 * 60 + 30, 8 * 60 + 30))
+_WORKING_WEEKDAYS = "12345"
+# Typical working minutes to answer an information request, handed out to reps in turn (then varied a
+# little), so that even a small team has fast and slow responders for the response-time report.
+_RESPONSE_MINUTES = (25, 150, 60, 320, 40, 100, 200, 30)
 
 
 def _minutes_text(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}:00"
+
+
+def _language(locale: str, rng: random.Random) -> str:
+    """A user's language setting: Greek offices mostly work in Greek, the others in English, and many
+    leave it empty (the site's language)."""
+    draw = rng.random()
+    if locale == "GR":
+        return "el" if draw < 0.8 else ("en" if draw < 0.9 else "")
+    return "en" if draw < 0.4 else ("el" if draw < 0.45 else "")
 
 
 def _utc_offsets(zone_name: str, clock: Clock) -> list[int]:
@@ -372,10 +410,16 @@ def _stage_wheel(weights: Sequence[float], size: int = 200) -> tuple[int, ...]:
 
 def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, password: str) -> _SalesTeam:
     rng = random.Random(f"salespipe-demo:{seed}:team")
+    # The users' settings come from a generator of their own, so that the team (names, logins, zones,
+    # hours) stays what it was before the settings existed.
+    settings_rng = random.Random(f"salespipe-demo:{seed}:user-settings")
     password_hash = make_password(password)  # once: hashing is deliberately slow
     taken_usernames = set(User.objects.values_list("username", flat=True))
     taken_team_names = set(Team.objects.values_list("name", flat=True))
     team_count = math.ceil(reps / REPS_PER_TEAM)
+    # One team emails its prospects before appointments (and one of its reps opts out); elsewhere a
+    # couple of reps do so on their own.
+    emailing_team = 1 if team_count > 1 else 0
     first_team_id = next_id(connection, Team)
     user_id = next_id(connection, User)
     window_start = HISTORY_DAYS * DAY
@@ -391,7 +435,7 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
         return username
 
     team_ids: list[int] = []
-    team_rows: list[tuple[int, str, int, str]] = []
+    team_rows: list[tuple[int, str, int, bool, str]] = []
     user_rows: list[Row] = []
     manager_ids: list[int] = []
     sales_reps: list[_Rep] = []
@@ -409,7 +453,8 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
         team_id = first_team_id + team_index
         team_ids.append(team_id)
         joined = window_start - rng.randrange(30, 400) * DAY + 9 * 60
-        team_rows.append((team_id, team_name, user_id, clock.stamp(joined)))  # its first member manages it
+        # Its first member manages it.
+        team_rows.append((team_id, team_name, user_id, team_index == emailing_team, clock.stamp(joined)))
 
         members = reps // team_count + (1 if team_index < reps % team_count else 0)
         for member in range(members + 1):
@@ -422,6 +467,14 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
             first_name, last_name = names.person_name(names.LOCALES[locale], rng)
             username = unique_username(first_name, last_name)
             starts, length = rng.choice(_WORKDAYS)
+            language = _language(locale, settings_rng)
+            rep_number = len(sales_reps)
+            prospect_emails: bool | None = None  # as the team says
+            if not is_manager and team_index == emailing_team and member == members:
+                prospect_emails = False
+            elif not is_manager and team_index != emailing_team and rep_number in (1, 4):
+                prospect_emails = True
+            daily_digest = is_manager or settings_rng.random() < 0.85
             user_rows.append(
                 (
                     user_id,
@@ -440,7 +493,10 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                     zone_name,
                     _minutes_text(starts),
                     _minutes_text(starts + length),
-                    "12345",
+                    _WORKING_WEEKDAYS,
+                    language,
+                    prospect_emails,
+                    daily_digest,
                 )
             )
             if is_manager:
@@ -457,12 +513,21 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                     _Rep(
                         user_id=user_id,
                         locale=locale,
+                        language=language or settings.LANGUAGE_CODE,
+                        hours=WorkingHours.parse(
+                            zone=zone_name,
+                            starts_at=dt.time(starts // 60, starts % 60),
+                            ends_at=dt.time((starts + length) // 60, (starts + length) % 60),
+                            weekdays=_WORKING_WEEKDAYS,
+                        ),
                         utc_offsets=offsets_by_zone[zone_name],
                         workday_start=starts,
                         workday_length=length,
                         win_rate=min(0.6, max(0.2, rng.gauss(0.40, 0.07))),
                         open_stage_wheel=_stage_wheel([0.78**stage for stage in range(stage_count)]),
                         lost_stage_wheel=_stage_wheel(lost_weights),
+                        response_minutes=_RESPONSE_MINUTES[rep_number % len(_RESPONSE_MINUTES)]
+                        * settings_rng.uniform(0.8, 1.25),
                     )
                 )
             user_id += 1
@@ -470,8 +535,8 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
     # Teams first without their managers, the users, then the managers: the rows refer to each other.
     with transaction.atomic():
         writer.write(
-            table_spec(Team, ("id", "name", "manager", "created_at")),
-            [(team_id, name, None, created) for team_id, name, _, created in team_rows],
+            table_spec(Team, ("id", "name", "manager", "prospect_reminder_emails", "created_at")),
+            [(team_id, name, None, emails, created) for team_id, name, _, emails, created in team_rows],
         )
         writer.write(
             table_spec(
@@ -494,11 +559,14 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                     "workday_starts_at",
                     "workday_ends_at",
                     "working_weekdays",
+                    "language",
+                    "prospect_reminder_emails",
+                    "daily_digest",
                 ),
             ),
             user_rows,
         )
-        for team_id, _, manager_id, _ in team_rows:
+        for team_id, _, manager_id, _, _ in team_rows:
             Team.objects.filter(pk=team_id).update(manager_id=manager_id)
     return _SalesTeam(team_ids=team_ids, manager_ids=manager_ids, reps=sales_reps)
 
@@ -665,7 +733,8 @@ _CONTACT_FIELDS = (
 )  # fmt: skip
 _ACTIVITY_FIELDS = (
     "id", "kind", "subject", "note", "owner", "deal", "person", "organization", "parent", "due_at",
-    "duration_minutes", "ends_at", "done_at", "cancelled_at", "outcome", "created_by", "created_at",
+    "duration_minutes", "ends_at", "done_at", "cancelled_at", "outcome", "purpose", "received_at",
+    "response_minutes", "notified_at", "created_by", "created_at",
 )  # fmt: skip
 
 
@@ -700,38 +769,50 @@ _CALL_OUTCOMES = _wheel(
 )
 _MEETING_OUTCOMES = _wheel(
     [
-        (ActivityOutcome.HELD, 17),
+        (_OUTCOME_HELD, 17),
         (ActivityOutcome.NO_SHOW, 1),
         (ActivityOutcome.RESCHEDULED, 2),
         (ActivityOutcome.CANCELLED_BY_PROSPECT, 1),
     ]
 )
+_DEMO_OUTCOMES = _wheel([(_OUTCOME_HELD, 9), (ActivityOutcome.NO_SHOW, 1)])
 _DONE = (_OUTCOME_DONE,)
 
-# kind -> (outcomes drawn when done, duration in minutes)
+# kind -> (outcomes drawn when done, duration in minutes); trials and information requests are made
+# by their own rules.
 _KIND_DETAILS: dict[str, tuple[tuple[str, ...], int | None]] = {
     _CALL: (_CALL_OUTCOMES, 15),
     _EMAIL: (_DONE, None),
     _MEETING: (_MEETING_OUTCOMES, 60),
-    _DEMO: (_MEETING_OUTCOMES, 45),
-    _TRIAL: (_DONE, None),
-    _GIFT: (_DONE, None),
+    _DEMO: (_DEMO_OUTCOMES, 45),
+    _TRIAL: ((_OUTCOME_CONVERTED, _OUTCOME_NOT_CONVERTED), None),
+    _GIFT: ((_OUTCOME_DELIVERED,), None),
     _TASK: (_DONE, None),
     _NOTE: (_DONE, None),
-    _INFO_REQUEST: (_DONE, None),
+    _INFO_REQUEST: ((_OUTCOME_ANSWERED,), None),
 }
 
-# What reps do while a deal sits in a stage, by the stage's role in the funnel: (kind, chance).
+# What reps do while a deal sits in a stage, by the stage's role in the funnel: (kind, chance). Deals
+# that were won had more demos, trials and gifts than those lost, as the with/without report shows.
 _PHASE_ACTIVITIES: dict[str, tuple[tuple[str, float], ...]] = {
     "prospect": ((_CALL, 0.6), (_EMAIL, 0.25), (_NOTE, 0.08)),
-    "qualify": ((_CALL, 0.3), (_EMAIL, 0.25), (_INFO_REQUEST, 0.12), (_NOTE, 0.1)),
-    "appointment": ((_MEETING, 0.92), (_EMAIL, 0.1)),
-    "evaluate": ((_DEMO, 0.5), (_TRIAL, 0.2), (_GIFT, 0.08), (_CALL, 0.15)),
-    "propose": ((_EMAIL, 0.5), (_CALL, 0.25), (_MEETING, 0.15), (_TASK, 0.2)),
+    "qualify": ((_CALL, 0.3), (_EMAIL, 0.15), (_INFO_REQUEST, 0.12), (_NOTE, 0.1)),
+    # After a held appointment the rep plans a follow-up email or call (see after_held).
+    "appointment": ((_MEETING, 0.92),),
+    "evaluate": ((_DEMO, 0.5), (_GIFT, 0.08), (_CALL, 0.15)),
+    "propose": ((_EMAIL, 0.35), (_CALL, 0.2), (_MEETING, 0.15), (_TASK, 0.2)),
     "won": ((_TASK, 0.35), (_GIFT, 0.12)),
     "lost": ((_NOTE, 0.4),),
 }
-# The next step planned on an open deal, by phase.
+_PHASE_ACTIVITIES_WON = {**_PHASE_ACTIVITIES, "evaluate": ((_DEMO, 0.6), (_GIFT, 0.1), (_CALL, 0.15))}
+_PHASE_ACTIVITIES_LOST = {**_PHASE_ACTIVITIES, "evaluate": ((_DEMO, 0.4), (_GIFT, 0.06), (_CALL, 0.15))}
+# The chance of a trial for a deal that reaches an evaluation stage, by how the deal ended: drawn before
+# the stage times, as a trial shapes them (see `chunk`).
+_TRIAL_CHANCE_WON, _TRIAL_CHANCE_LOST, _TRIAL_CHANCE_OPEN = 0.28, 0.14, 0.2
+# Days from a trial's end to its decision call at the latest: a Friday evening end calls on Monday.
+_TRIAL_DECISION_SLACK_DAYS = 3
+# The next step planned on an open deal, by phase. A recent information request not answered yet
+# stands for one in the early phases.
 _NEXT_STEP_KINDS: dict[str, tuple[str, ...]] = {
     "prospect": (_CALL, _CALL, _EMAIL),
     "qualify": (_CALL, _EMAIL, _MEETING),
@@ -739,12 +820,69 @@ _NEXT_STEP_KINDS: dict[str, tuple[str, ...]] = {
     "evaluate": (_DEMO, _CALL, _TASK),
     "propose": (_CALL, _MEETING, _EMAIL, _TASK),
 }
-_TRIAL_DAYS = (14, 14, 28)
-_REMINDERS = (
-    (_CALL, "Reminder: call before tomorrow's meeting"),
-    (_EMAIL, "Reminder: e-mail before tomorrow's meeting"),
-)
+# The engine's tasks, as activity_schedule makes them: (purpose, kind).
+_MEETING_REMINDERS = ((_MEETING_CALL, _CALL), (_MEETING_EMAIL, _EMAIL))
+# Held appointments: the share after which the rep planned nothing in time and the engine asked for a
+# next step.
+_NEXT_STEP_PROMPT_SHARE = 0.12
 _UNIT_RATE = 10**8  # exchange rates are carried as integers in units of 1e-8
+
+
+def _engine_subjects(language: str) -> dict[str, str]:
+    """The subjects of the engine's tasks in a language, each with a `%(subject)s` for its parent's: the
+    texts of activities/services.py, so that they share its translations."""
+    with translation.override(language):
+        return {
+            _MEETING_CALL: gettext("Call to confirm the appointment: %(subject)s"),
+            _MEETING_EMAIL: gettext("Email to confirm the appointment: %(subject)s"),
+            _TRIAL_CHECK_IN: gettext("Trial check-in: how is it going? %(subject)s"),
+            _TRIAL_DECISION: gettext("The trial ends: ask for the decision. %(subject)s"),
+            _NEXT_STEP: gettext("Agree the next step after: %(subject)s"),
+        }
+
+
+class _WorkingTime:
+    """The working-time rules (`core.business_time`, `activities.followups`) for one set of working
+    hours, over clock minutes.
+
+    The rules are pure functions of aware datetimes; a conversion each way costs a couple of
+    microseconds. The one asked for every meeting depends on the meeting's local date only, so it is
+    remembered per date.
+    """
+
+    def __init__(self, hours: WorkingHours, clock: Clock) -> None:
+        self.hours = hours
+        self.first_day = clock.first_day
+        self.origin = dt.datetime.combine(clock.first_day, dt.time(), tzinfo=dt.UTC)
+        self._previous_day_starts: dict[int, int] = {}
+
+    def _moment(self, minutes: int) -> dt.datetime:
+        return self.origin + dt.timedelta(minutes=minutes)
+
+    def _minutes(self, moment: dt.datetime) -> int:
+        return int((moment - self.origin).total_seconds()) // 60
+
+    def previous_working_day_start(self, day: int) -> int:
+        """`start_of_previous_working_day` of any moment on the owner's local date `day` (a clock day)."""
+        start = self._previous_day_starts.get(day)
+        if start is None:
+            noon = dt.datetime.combine(self.first_day + dt.timedelta(days=day), dt.time(12), self.hours.zone)
+            start = self._minutes(start_of_previous_working_day(noon, self.hours))
+            self._previous_day_starts[day] = start
+        return start
+
+    def add(self, start: int, minutes: int) -> int:
+        """`add_working_time`: the moment when `minutes` of the owner's working time have passed."""
+        moment = add_working_time(self._moment(start), dt.timedelta(minutes=minutes), self.hours)
+        return self._minutes(moment)
+
+    def trial_follow_ups(self, starts: int, ends: int) -> tuple[int, int]:
+        """When a trial's check-in and decision call are due."""
+        start, end = self._moment(starts), self._moment(ends)
+        return (
+            self._minutes(followups.trial_check_in_due(start, end, hours=self.hours)),
+            self._minutes(followups.trial_decision_due(end, hours=self.hours)),
+        )
 
 
 @dataclass
@@ -792,6 +930,21 @@ class _DealFactory:
         open_count = len(pipeline.open_stage_ids)
         self.paths = [_path_variants(top, pipeline.gate, setup) for top in range(open_count)]
         self.phases = [self._phase(stage) for stage in range(open_count)]
+        # Where each path first enters an evaluation stage (a trial starts there), -1 if it never does.
+        self.trial_positions = [
+            [
+                next(
+                    (
+                        position
+                        for position, stage in enumerate(path.stages)
+                        if self.phases[stage] == "evaluate"
+                    ),
+                    -1,
+                )
+                for path in variants
+            ]
+            for variants in self.paths
+        ]
         today = WINDOW_DAYS + HISTORY_DAYS
         self.today = today
         # Activities and stage changes happen on working days: a weekend maps back to the Friday before
@@ -812,6 +965,13 @@ class _DealFactory:
         # Most deals are in the base currency; the rest split over the foreign ones.
         foreign = currencies[1:] or currencies[:1]
         self.currency_wheel = currencies[:1] * 17 + [foreign[index % len(foreign)] for index in range(3)]
+        # Reps with the same hours share one, and so what it remembers.
+        shared = {rep.hours: _WorkingTime(rep.hours, clock) for rep in team.reps}
+        self.working_times = [shared[rep.hours] for rep in team.reps]
+        subjects_by_language = {rep.language: _engine_subjects(rep.language) for rep in team.reps}
+        self.engine_subjects = [subjects_by_language[rep.language] for rep in team.reps]
+        # How long a rep has to answer an information request, in their working minutes.
+        self.response_limit = round(float(settings.INFO_REQUEST_RESPONSE_HOURS) * 60)
 
     def _phase(self, stage: int) -> str:
         last = len(self.pipeline.open_stage_ids) - 1
@@ -849,7 +1009,7 @@ class _DealFactory:
         won_id, lost_id = self.pipeline.won_stage_id, self.pipeline.lost_stage_id
         pipeline_id = self.pipeline.pipeline_id
         last_open = len(open_ids) - 1
-        paths, phases = self.paths, self.phases
+        paths, phases, trial_positions = self.paths, self.phases, self.trial_positions
         reps, rep_wheels = self.team.reps, self.rep_wheels
         rep_count = len(reps)
         directory = self.directory
@@ -868,10 +1028,20 @@ class _DealFactory:
         append_activity = activity_rows.append
         next_ids = _Ids(ids.deal, ids.stage_change, ids.contact, ids.activity)
         never = 1 << 40
+        working_times, engine_subjects_of = self.working_times, self.engine_subjects
+        meeting_gate, response_limit = self.pipeline.meeting_gate, self.response_limit
+        follow_up_subjects = names.FOLLOW_UP_SUBJECTS
 
-        # The deal being made; `log` reads these when it writes an activity row.
+        # The deal being made; `log` and the helpers below read these.
         deal_id = owner = person_id = organization_id = 0
         last_done, next_planned = -1, never
+        rep = reps[0]
+        hours = working_times[0]
+        engine_subjects = engine_subjects_of[0]
+        offsets, work_start, work_length = rep.utc_offsets, rep.workday_start, rep.workday_length
+        closed, won, end = False, False, 0
+        confirmed_at = never  # when the deal's decision maker was confirmed
+        prompt_open = False  # the engine's prompt for a next step is still waiting
 
         def log(
             kind: str,
@@ -886,6 +1056,9 @@ class _DealFactory:
             ends: int | None = None,
             parent: int | None = None,
             note: str = "",
+            purpose: str = "",
+            received: int | None = None,
+            response: int | None = None,
         ) -> int:
             """Append one activity row; keeps the deal's last done and next planned times up to date."""
             nonlocal last_done, next_planned
@@ -894,8 +1067,13 @@ class _DealFactory:
             if done is not None:
                 done = min(done, now)  # a late-evening meeting yesterday ends by the demo's present at most
                 last_done = max(last_done, done)
-            elif cancelled is None:
+            elif cancelled is None and purpose != _NEXT_STEP:
+                # A prompt to agree a next step is not one (deal_refresh_activity_marks).
                 next_planned = min(next_planned, due)
+            # The worker has handled every engine task that fell due before now (it would otherwise
+            # act on years of history at its first run), except those called off before they did.
+            notified = purpose != "" and due < now and (cancelled is None or cancelled > due)
+            due_text = stamp(due)
             append_activity(
                 (
                     activity_id,
@@ -907,12 +1085,16 @@ class _DealFactory:
                     person_id,
                     organization_id,
                     parent,
-                    stamp(due),
+                    due_text,
                     duration,
                     None if ends is None else stamp(ends),
                     None if done is None else stamp(done),
                     None if cancelled is None else stamp(cancelled),
                     outcome,
+                    purpose,
+                    None if received is None else stamp(received),
+                    response,
+                    due_text if notified else None,
                     owner,
                     stamp(scheduled),
                 )
@@ -921,6 +1103,212 @@ class _DealFactory:
 
         def pick(pool: Sequence[str]) -> str:
             return pool[int(rnd() * len(pool))]
+
+        def working_minute(day: int, leaving: int = 0) -> int:
+            """A moment in the owner's working hours on clock day `day` (their local date), with at least
+            `leaving` minutes of the day after it."""
+            return day * DAY + work_start + int(rnd() * (work_length - leaving)) - offsets[day]
+
+        def meeting_allowed(stage: int, at: int) -> bool:
+            """The meeting gate: a confirmed decision maker by then, unless the stage does not ask."""
+            return confirmed_at <= at or not meeting_gate[stage]
+
+        def book_meeting(
+            subject: str,
+            due: int,
+            day: int,
+            scheduled: int,
+            *,
+            done: int | None = None,
+            outcome: str = "",
+            cancelled: int | None = None,
+        ) -> int:
+            """A meeting on clock day `day`, with the call and the email activity_schedule plans before it:
+            due at the start of the owner's previous working day (at once if that has passed), done
+            before the meeting, or cancelled with it."""
+            meeting = log(
+                _MEETING,
+                subject,
+                due,
+                done=done,
+                outcome=outcome,
+                cancelled=cancelled,
+                scheduled=scheduled,
+                duration=60,
+            )
+            ahead = done is None and cancelled is None and due > now
+            remind = max(hours.previous_working_day_start(day), now if ahead else scheduled)
+            for purpose, kind in _MEETING_REMINDERS:
+                reminder = (engine_subjects[purpose] % {"subject": subject})[:200]
+                if ahead:
+                    log(kind, reminder, remind, scheduled=scheduled, parent=meeting, purpose=purpose)
+                elif cancelled is not None and remind >= cancelled:
+                    log(
+                        kind,
+                        reminder,
+                        remind,
+                        cancelled=cancelled,
+                        scheduled=scheduled,
+                        parent=meeting,
+                        purpose=purpose,
+                    )
+                else:
+                    log(
+                        kind,
+                        reminder,
+                        remind,
+                        done=min(remind + 5 + int(rnd() * 25), due if cancelled is None else cancelled),
+                        outcome=pick(_CALL_OUTCOMES) if kind == _CALL else _OUTCOME_DONE,
+                        scheduled=scheduled,
+                        parent=meeting,
+                        purpose=purpose,
+                    )
+            return meeting
+
+        def plan_follow_up(kind: str, subject: str, due: int, scheduled: int) -> None:
+            """An activity planned at `scheduled`: done by now, still planned, or called off when the deal
+            closed before it was due."""
+            duration = _KIND_DETAILS[kind][1]
+            if closed and due > end:
+                log(kind, subject, due, cancelled=end, scheduled=scheduled, duration=duration)
+            elif closed or due + (duration or 0) < now:
+                done = due + (duration or 0)
+                outcome = pick(_KIND_DETAILS[kind][0])
+                log(kind, subject, due, done=done, outcome=outcome, scheduled=scheduled, duration=duration)
+            else:
+                log(kind, subject, due, scheduled=scheduled, duration=duration)
+
+        def after_held(meeting: int, subject: str, held: int, day: int) -> None:
+            """After an appointment held on clock day `day` of a deal still open: mostly an email or a call
+            the rep planned for the next working day, well within the 2 working days the engine allows;
+            otherwise the engine's prompt to agree a next step, due at once and settled when the rep
+            scheduled one a few days later (or still waiting)."""
+            nonlocal prompt_open
+            if rnd() >= _NEXT_STEP_PROMPT_SHARE:
+                kind = _EMAIL if rnd() < 0.6 else _CALL
+                follow_up = working_minute(next_workday[day + 1], 15)
+                plan_follow_up(kind, pick(follow_up_subjects[kind]), follow_up, held)
+                return
+            prompt = (engine_subjects[_NEXT_STEP] % {"subject": subject})[:200]
+            settle_day = next_workday[day + 2 + int(rnd() * 3)]
+            settled = working_minute(settle_day)
+            if settled < now and (not closed or settled < end):
+                log(
+                    _TASK,
+                    prompt,
+                    held,
+                    done=settled,
+                    outcome=_OUTCOME_DONE,
+                    scheduled=held,
+                    parent=meeting,
+                    purpose=_NEXT_STEP,
+                )
+                follow_up = working_minute(next_workday[settle_day + 1], 15)
+                plan_follow_up(_CALL, pick(follow_up_subjects[_CALL]), follow_up, settled)
+            elif closed:
+                log(_TASK, prompt, held, cancelled=end, scheduled=held, parent=meeting, purpose=_NEXT_STEP)
+            else:
+                log(_TASK, prompt, held, scheduled=held, parent=meeting, purpose=_NEXT_STEP)
+                prompt_open = True
+
+        def hold_meeting(stage: int, start: int, day: int) -> None:
+            """An appointment while the deal sat in open stage `stage` (entered at `start`): booked on
+            entering it, at least an hour ahead, in working hours, then held (mostly) or called off."""
+            due = working_minute(day, 60)
+            while due <= start + 60:
+                day = next_workday[day + 1]
+                due = working_minute(day, 60)
+            if due + 60 >= now or not meeting_allowed(stage, start):
+                return
+            subject = pick(subjects[_MEETING])
+            if rnd() < 0.05:
+                # Called off after it was booked, up to two days ahead.
+                cancelled = due - 1 - int(rnd() * min(2 * DAY, due - start - 1))
+                book_meeting(subject, due, day, start, cancelled=cancelled)
+                return
+            outcome = pick(_MEETING_OUTCOMES)
+            held = due + 60
+            meeting = book_meeting(subject, due, day, start, done=held, outcome=outcome)
+            if outcome == _OUTCOME_HELD and (not closed or held < end):
+                after_held(meeting, subject, held, day)
+
+        def plan_meeting(scheduled: int) -> None:
+            """An appointment booked at `scheduled` for later today or one of the next two weeks."""
+            day = next_workday[today + int(rnd() * 11)]
+            due = working_minute(day, 60)
+            while due <= now + 60:
+                day = next_workday[day + 1]
+                due = working_minute(day, 60)
+            book_meeting(pick(subjects[_MEETING]), due, day, scheduled)
+
+        def run_trial(subject: str, days: int, start: int, moved_on: bool) -> None:
+            """A trial of `days` from soon after the deal entered its stage at `start`, with the engine's
+            check-in halfway and decision call at its end. It was decided at that call, or when the deal
+            closed first; a trial still running (or waiting for its decision) is planned."""
+            due = start + 30 + int(rnd() * 150)
+            ends = due + days * DAY
+            check_in, decision = hours.trial_follow_ups(due, ends)
+            decided = decision + 15
+            if not closed and decided >= now:
+                trial_id = log(_TRIAL, subject, due, scheduled=start, ends=ends)
+                stop = never
+            else:
+                stop = decided if not closed or decided <= end else max(end, due)
+                if closed:
+                    outcome = _OUTCOME_CONVERTED if won else _OUTCOME_NOT_CONVERTED
+                else:
+                    outcome = _OUTCOME_CONVERTED if moved_on or rnd() < 0.5 else _OUTCOME_NOT_CONVERTED
+                trial_id = log(_TRIAL, subject, due, done=stop, outcome=outcome, scheduled=start, ends=ends)
+            for purpose, at in ((_TRIAL_CHECK_IN, check_in), (_TRIAL_DECISION, decision)):
+                task = (engine_subjects[purpose] % {"subject": subject})[:200]
+                if at + 15 <= min(stop, now - 1):
+                    log(
+                        _CALL,
+                        task,
+                        at,
+                        done=at + 15,
+                        outcome=_OUTCOME_CONNECTED,
+                        scheduled=start,
+                        parent=trial_id,
+                        purpose=purpose,
+                    )
+                elif stop == never:
+                    log(_CALL, task, at, scheduled=start, parent=trial_id, purpose=purpose)
+                else:  # decided first: completing a trial cancels what prepared for its decision
+                    log(_CALL, task, at, cancelled=stop, scheduled=start, parent=trial_id, purpose=purpose)
+
+        def log_request(subject: str, received: int, *, answered: bool = True) -> None:
+            """A prospect's information request, due within the response time in the owner's working hours.
+            Answered after a while typical of the rep (often in time, now and then late), unless
+            `answered` is false or the answer is still to come."""
+            deadline = hours.add(received, response_limit)
+            if answered:
+                taken = 1 + min(int(rep.response_minutes * lognormal(0, 0.8)), 5 * work_length)
+                reply = hours.add(received, taken)
+                if reply < now:
+                    log(
+                        _INFO_REQUEST,
+                        subject,
+                        deadline,
+                        done=reply,
+                        outcome=_OUTCOME_ANSWERED,
+                        scheduled=received,
+                        received=received,
+                        response=taken,
+                    )
+                    return
+            if closed:  # and the request was still open
+                cancelled = max(end, received)
+                log(
+                    _INFO_REQUEST,
+                    subject,
+                    deadline,
+                    cancelled=cancelled,
+                    scheduled=received,
+                    received=received,
+                )
+            else:
+                log(_INFO_REQUEST, subject, deadline, scheduled=received, received=received)
 
         for index in range(first_index, first_index + count):
             deal_id = next_ids.deal
@@ -932,6 +1320,8 @@ class _DealFactory:
             rep = reps[rep_index]
             owner = rep.user_id
             offsets, work_start, work_length = rep.utc_offsets, rep.workday_start, rep.workday_length
+            hours, engine_subjects = working_times[rep_index], engine_subjects_of[rep_index]
+            confirmed_at, prompt_open = never, False
             accounts = accounts_per_rep[rep_index]
             if accounts and rnd() < 0.95:
                 organization = rep_index + rep_count * int(rnd() * accounts)
@@ -963,8 +1353,14 @@ class _DealFactory:
             end = end_day * DAY + work_start + int(rnd() * work_length) - offsets[end_day]
             end = min(max(end, created + 60), now - 1)
             lost_reason = pick(_LOST_REASON_WHEEL) if closed and not won else ""
-            path = paths[top][int(rnd() * _PATH_VARIANTS)]
+            variant = int(rnd() * _PATH_VARIANTS)
+            path, trial_position = paths[top][variant], trial_positions[top][variant]
             walked = path.stages
+            trial = None
+            if trial_position >= 0:
+                chance = _TRIAL_CHANCE_WON if won else _TRIAL_CHANCE_LOST if closed else _TRIAL_CHANCE_OPEN
+                if rnd() < chance:
+                    trial = names.TRIALS[int(rnd() * len(names.TRIALS))]
 
             # Stage history: the first entry at creation, the moves spread over the deal's life in
             # order, the last one (the close, for a closed deal) at `end`.
@@ -980,6 +1376,15 @@ class _DealFactory:
                 times.append(previous)
             if moves:
                 times.append(end)
+            if trial is not None and closed:
+                # The deal entered the trial stage early enough for the trial to be decided at its
+                # decision call before the close, if its life was long enough for that.
+                latest_day = previous_workday[end_day - trial[1] - _TRIAL_DECISION_SLACK_DAYS]
+                latest = latest_day * DAY + work_start + int(rnd() * work_length) - offsets[latest_day]
+                if created + trial_position < latest < times[trial_position]:
+                    times[trial_position] = latest
+                    for position in range(trial_position - 1, 0, -1):
+                        times[position] = min(times[position], times[position + 1] - 1)
             change_id = next_ids.stage_change
             change_rows.append(
                 (change_id, deal_id, None, open_ids[0], _STATUS_OPEN, owner, stamp(created), "")
@@ -1011,12 +1416,21 @@ class _DealFactory:
             stage_entered = times[-1]
 
             # Contacts. A deal that reached the gated stage, or was won, had its buyer's authority
-            # confirmed before it entered that stage; earlier deals often have none, or unconfirmed.
+            # confirmed before it entered that stage; some deals still qualifying have one confirmed
+            # already (and may book an appointment); earlier deals often have none, or unconfirmed.
             contact_id = next_ids.contact
             created_text = stamp(created)
-            if path.gate_position >= 0 or won:
-                gate_entered = times[path.gate_position] if path.gate_position >= 0 else end
-                confirmed = max(created, gate_entered - int(rnd() * 2 * DAY))
+            if (
+                path.gate_position >= 0
+                or won
+                or (not closed and phases[walked[-1]] == "qualify" and rnd() < 0.3)
+            ):
+                if path.gate_position >= 0:
+                    confirmed_at = max(created, times[path.gate_position] - int(rnd() * 2 * DAY))
+                elif won:
+                    confirmed_at = max(created, end - int(rnd() * 2 * DAY))
+                else:
+                    confirmed_at = created + int(rnd() * (stage_entered - created))
                 buyer, role = first_person, _ROLE_DECISION_MAKER
                 if people > 1 and rnd() < 0.2:
                     buyer, role = first_person + 1, _ROLE_ECONOMIC_BUYER
@@ -1027,7 +1441,7 @@ class _DealFactory:
                         deal_id,
                         buyer,
                         role,
-                        stamp(confirmed),
+                        stamp(confirmed_at),
                         owner,
                         pick(_CONFIRMATION_WHEEL),
                         authority_note,
@@ -1065,9 +1479,13 @@ class _DealFactory:
             next_ids.contact = contact_id
 
             # Activities done while the deal sat in each stage (and right after it closed).
+            phase_activities = (
+                _PHASE_ACTIVITIES_WON if won else _PHASE_ACTIVITIES_LOST if closed else _PHASE_ACTIVITIES
+            )
             for position in range(len(walked) + closed):
                 if position < len(walked):
-                    phase = phases[walked[position]]
+                    stage = walked[position]
+                    phase = phases[stage]
                     start = times[position]
                     # An open deal's current stage: work went on for a while, then perhaps stopped.
                     stop = (
@@ -1076,20 +1494,24 @@ class _DealFactory:
                         else min(now - 1, start + int(rnd() * 21) * DAY)
                     )
                 else:
+                    stage = -1
                     phase = "won" if won else "lost"
                     start, stop = end, min(now - 1, end + 2 * DAY)
-                for kind, chance in _PHASE_ACTIVITIES[phase]:
+                if position == trial_position and trial is not None:
+                    run_trial(*trial, start, moved_on=position + 1 < len(walked))
+                for kind, chance in phase_activities[phase]:
                     if rnd() >= chance:
                         continue
                     day = previous_workday[(start + int((stop - start) * rnd())) // DAY]
+                    if kind == _MEETING:
+                        hold_meeting(stage, start, day)
+                        continue
                     due = max(created + 5, day * DAY + work_start + int(rnd() * work_length) - offsets[day])
                     scheduled = min(start, due)
                     subject = pick(subjects[kind])
                     outcomes, duration = _KIND_DETAILS[kind]
                     if kind == _INFO_REQUEST:
-                        # The prospect asked; the answer was due in four hours and mostly came sooner.
-                        answered = min(due + 10 + int(rnd() * 300), now - 1)
-                        log(kind, subject, due + 240, done=answered, outcome=_OUTCOME_DONE, scheduled=due)
+                        log_request(subject, due)
                     elif kind == _NOTE:
                         note = f"Lost: {lost_reason}" if phase == "lost" else ""
                         log(kind, subject, due, done=due, outcome=_OUTCOME_DONE, scheduled=due, note=note)
@@ -1104,46 +1526,9 @@ class _DealFactory:
                             scheduled=scheduled,
                             duration=duration,
                         )
-                    elif kind == _TRIAL:
-                        trial_end = due + _draw(_TRIAL_DAYS, rnd) * DAY
-                        trial = log(
-                            kind,
-                            subject,
-                            due,
-                            done=due,
-                            outcome=_OUTCOME_DONE,
-                            scheduled=scheduled,
-                            ends=trial_end,
-                        )
-                        # A trial gets a check-in a week in and a call when it ends; those still ahead
-                        # are planned, unless the deal has closed meanwhile.
-                        for follow_up, follow_subject in (
-                            (due + 7 * DAY, "Trial check-in"),
-                            (trial_end, "End-of-trial call"),
-                        ):
-                            if follow_up + 15 <= now:
-                                log(
-                                    _CALL,
-                                    follow_subject,
-                                    follow_up,
-                                    done=follow_up + 15,
-                                    outcome=_OUTCOME_CONNECTED,
-                                    scheduled=scheduled,
-                                    duration=15,
-                                    parent=trial,
-                                )
-                            elif not closed:
-                                log(
-                                    _CALL,
-                                    follow_subject,
-                                    follow_up,
-                                    scheduled=scheduled,
-                                    duration=15,
-                                    parent=trial,
-                                )
                     else:
                         done = due + (duration or 0)
-                        activity = log(
+                        log(
                             kind,
                             subject,
                             due,
@@ -1152,55 +1537,44 @@ class _DealFactory:
                             scheduled=scheduled,
                             duration=duration,
                         )
-                        if kind == _MEETING and phase == "appointment":
-                            # The day-before reminders the app creates for every appointment.
-                            reminder = max(due - DAY, scheduled)
-                            for reminder_kind, reminder_subject in _REMINDERS:
-                                log(
-                                    reminder_kind,
-                                    reminder_subject,
-                                    reminder,
-                                    done=reminder,
-                                    outcome=_OUTCOME_DONE,
-                                    scheduled=scheduled,
-                                    parent=activity,
-                                )
 
-            # The next step of an open deal: most have one, a few are overdue, some have none at all.
+            # The next step of an open deal: most have one, a few are overdue, some have none at all;
+            # one waiting for the engine's prompt to be answered has none yet. Some reps leave a recent
+            # information request unanswered (the slow ones more often).
             if not closed:
-                phase = phases[walked[-1]]
-                if phase == "appointment" and rnd() < 0.9:
-                    day = next_workday[today + 1 + int(rnd() * 10)]
-                    due = day * DAY + work_start + int(rnd() * (work_length - 60)) - offsets[day]
-                    meeting = log(
-                        _MEETING, pick(subjects[_MEETING]), due, scheduled=stage_entered, duration=60
-                    )
-                    for reminder_kind, reminder_subject in _REMINDERS:
-                        log(
-                            reminder_kind,
-                            reminder_subject,
-                            max(due - DAY, now),
-                            scheduled=stage_entered,
-                            parent=meeting,
-                        )
-                elif rnd() < 0.85:
-                    for _ in range(2 if rnd() < 0.2 else 1):
-                        kind = pick(_NEXT_STEP_KINDS[phase])
-                        if rnd() < 0.12:
-                            day = previous_workday[today - 1 - int(rnd() * 10)]
-                        else:
-                            day = next_workday[today + int(rng.expovariate(1 / 4))]
-                        due = max(
-                            stage_entered + 1,
-                            day * DAY + work_start + int(rnd() * work_length) - offsets[day],
-                        )
-                        log(
-                            kind,
-                            pick(subjects[kind]),
-                            due,
-                            scheduled=stage_entered,
-                            duration=_KIND_DETAILS[kind][1],
-                        )
+                stage = walked[-1]
+                phase = phases[stage]
+                if phase in ("prospect", "qualify") and rnd() < 0.05 + rep.response_minutes / 1000:
+                    day = previous_workday[today - 1 - int(rnd() * 3)]
+                    received = max(stage_entered + 1, working_minute(day))
+                    log_request(pick(subjects[_INFO_REQUEST]), received, answered=False)
+                # A deal whose engine prompt waits for an answer has no next step planned yet.
+                if not prompt_open:
+                    if phase == "appointment" and meeting_allowed(stage, stage_entered) and rnd() < 0.9:
+                        plan_meeting(stage_entered)
+                    elif rnd() < 0.85:
+                        for _ in range(2 if rnd() < 0.2 else 1):
+                            kind = pick(_NEXT_STEP_KINDS[phase])
+                            if kind == _MEETING and meeting_allowed(stage, stage_entered):
+                                plan_meeting(stage_entered)
+                                continue
+                            if kind == _MEETING:
+                                kind = _CALL  # to get to the decision maker first
+                            if rnd() < 0.12:
+                                day = previous_workday[today - 1 - int(rnd() * 10)]
+                            else:
+                                day = next_workday[today + int(rng.expovariate(1 / 4))]
+                            due = max(
+                                stage_entered + 1,
+                                day * DAY + work_start + int(rnd() * work_length) - offsets[day],
+                            )
+                            log(
+                                kind,
+                                pick(subjects[kind]),
+                                due,
+                                scheduled=stage_entered,
+                                duration=_KIND_DETAILS[kind][1],
+                            )
 
             # The deal itself: values skewed (many small, a few big), mostly in the base currency.
             value = max(100, min(int(lognormal(8.7, 1.15)), 5_000_000)) // 10 * 10

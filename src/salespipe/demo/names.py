@@ -348,6 +348,11 @@ AUTHORITY_NOTES = (
     "Budget holder for the department.",
 )
 
+# A trial's name says how long it runs: (subject, days).
+TRIALS = (
+    ("14-day free trial", 14), ("30-day pilot", 30), ("Δωρεάν δοκιμή 14 ημερών", 14), ("21-day pilot", 21),
+)  # fmt: skip
+
 ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
     "call": ("Intro call", "Discovery call", "Follow-up call", "Qualification call",
              "Call about the proposal", "Τηλεφωνική επικοινωνία", "Check-in call", "Pricing questions call"),
@@ -356,7 +361,7 @@ ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
     "meeting": ("First appointment", "Needs analysis meeting", "Meeting with the decision maker",
                 "Ραντεβού γνωριμίας", "Proposal walkthrough", "Negotiation meeting"),
     "demo": ("Product demo", "Online demo", "Παρουσίαση προϊόντος", "Technical deep dive"),
-    "trial": ("14-day free trial", "30-day pilot", "Δωρεάν δοκιμή 14 ημερών"),
+    "trial": tuple(subject for subject, _ in TRIALS),
     "gift": ("Welcome pack", "Branded notebook and coffee", "Thank-you gift", "Δώρο καλωσορίσματος"),
     "task": ("Prepare proposal", "Send contract for signature", "Kick-off handover to onboarding",
              "Update the quote", "Check references"),
@@ -364,3 +369,9 @@ ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
     "info_request": ("Asked for a price list", "Asked about integrations", "Asked for references",
                      "Ζήτησε τεχνικές προδιαγραφές", "Asked for delivery times"),
 }  # fmt: skip
+
+# What a rep plans right after a held appointment, by kind.
+FOLLOW_UP_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "call": ("Call to agree the next step", "Follow-up call", "Τηλέφωνο για τα επόμενα βήματα"),
+    "email": ("Meeting summary and next steps", "The agreed next steps in writing", "Σύνοψη συνάντησης"),
+}
