@@ -1070,9 +1070,16 @@ class _DealFactory:
             elif cancelled is None and purpose != _NEXT_STEP:
                 # A prompt to agree a next step is not one (deal_refresh_activity_marks).
                 next_planned = min(next_planned, due)
-            # The worker has handled every engine task that fell due before now (it would otherwise
-            # act on years of history at its first run), except those called off before they did.
-            notified = purpose != "" and due < now and (cancelled is None or cancelled > due)
+            # The worker has handled every engine task that fell due before now (it would otherwise act
+            # on years of history at its first run); one done or cancelled before it fell due left the
+            # worker's queue then, as the services mark it.
+            notified: int | None = None
+            if purpose:
+                settled = done if cancelled is None else cancelled
+                if settled is not None:
+                    notified = min(due, settled)
+                elif due < now:
+                    notified = due
             due_text = stamp(due)
             append_activity(
                 (
@@ -1094,7 +1101,7 @@ class _DealFactory:
                     purpose,
                     None if received is None else stamp(received),
                     response,
-                    due_text if notified else None,
+                    None if notified is None else due_text if notified == due else stamp(notified),
                     owner,
                     stamp(scheduled),
                 )
