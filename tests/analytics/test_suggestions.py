@@ -96,6 +96,25 @@ def test_too_few_own_purchases_fall_back_to_the_same_industry(
     assert (budget.basis, budget.sample_size, budget.amount) == ("industry_size", 5, Decimal("3000.00"))
 
 
+def test_similar_organizations_are_of_the_same_size_when_it_is_known(
+    rep: User, make_deal: Any, won: Any
+) -> None:
+    # given: a small retailer; five small retailers bought, and a big one spent far more
+    small = OrganizationFactory(name="Corner shop", industry="Retail", size="11-50")
+    for value in (1000, 2000, 3000, 4000, 5000):
+        won(value, organization_id=OrganizationFactory(industry="Retail", size="11-50").pk)
+    for value in (90_000, 95_000):
+        won(value, organization_id=OrganizationFactory(industry="Retail", size="1001+").pk)
+    deal = make_deal(rep, organization_id=small.pk)
+
+    # when
+    budget = suggest(rep, deal).budget
+
+    # then: only the small ones count
+    assert budget is not None
+    assert (budget.basis, budget.sample_size, budget.amount) == ("industry_size", 5, Decimal("3000.00"))
+
+
 def test_without_similar_organizations_the_pipelines_won_deals_decide(
     rep: User, make_deal: Any, won: Any
 ) -> None:

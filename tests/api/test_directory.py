@@ -169,3 +169,18 @@ def test_an_unknown_person_is_a_404(api_client: ApiClient, rep: User) -> None:
     # then
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_organizations_size_band_is_kept_and_an_unknown_one_refused(
+    api_client: ApiClient, rep: User
+) -> None:
+    client = api_client(rep)
+
+    created = client.post(
+        "/api/v1/organizations", {"name": "Corner shop", "size": "11-50"}, content_type=JSON
+    )
+    refused = client.post("/api/v1/organizations", {"name": "Big box", "size": "huge"}, content_type=JSON)
+
+    assert created.status_code == 201 and created.json()["size"] == "11-50"
+    assert refused.status_code == 422
+    assert not client.get("/api/v1/organizations", {"q": "Big box"}).json()["items"]

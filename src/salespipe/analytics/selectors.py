@@ -418,11 +418,11 @@ def _bases(deal: Deal) -> dict[str, _Basis]:
                 valued & Q(organization_id=organization.pk), BUDGET_SAMPLE_LIMIT, narrow=True
             )
             if organization.industry.strip():
-                # Organizations record no size yet: the same industry stands for "similar organizations".
-                bases["industry_size"] = _Basis(
-                    valued & Q(organization__industry__iexact=organization.industry.strip()),
-                    BUDGET_SAMPLE_LIMIT,
-                )
+                # Similar organizations: the same industry and, when it is known, the same size band.
+                similar = Q(organization__industry__iexact=organization.industry.strip())
+                if organization.size:
+                    similar &= Q(organization__size=organization.size)
+                bases["industry_size"] = _Basis(valued & similar, BUDGET_SAMPLE_LIMIT)
     same_pipeline = Q(pipeline_id=deal.pipeline_id)
     if deal.decision_date is not None:
         bases["decision_lag"] = _Basis(

@@ -25,6 +25,7 @@ import multiprocessing
 import random
 import time
 import traceback
+import zlib
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -588,9 +589,12 @@ class _Directory:
 
 
 _ORGANIZATION_FIELDS = (
-    "id", "name", "search_name", "website", "phone", "address", "city", "country", "industry",
+    "id", "name", "search_name", "website", "phone", "address", "city", "country", "industry", "size",
     "created_by", "created_at", "updated_at",
 )  # fmt: skip
+# Most accounts are small businesses. Drawn from the name's checksum, not the generator's random stream,
+# so adding the column left every other value of the demo data as it was.
+_ORGANIZATION_SIZES = ("1-10", "1-10", "11-50", "11-50", "11-50", "51-200", "51-200", "201-1000", "1001+")
 _PERSON_FIELDS = (
     "id", "organization", "first_name", "last_name", "search_name", "email", "phone", "job_title",
     "created_by", "created_at", "updated_at",
@@ -659,6 +663,7 @@ def _write_directory(
                     city,
                     locale.code,
                     industry,
+                    _ORGANIZATION_SIZES[zlib.crc32(name.encode()) % len(_ORGANIZATION_SIZES)],
                     rep.user_id,
                     stamp(created),
                     stamp(created),

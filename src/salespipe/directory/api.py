@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -20,7 +20,7 @@ from salespipe.core.api_support import (
     request_user,
 )
 from salespipe.directory import selectors, services
-from salespipe.directory.models import Organization, Person
+from salespipe.directory.models import Organization, OrganizationSize, Person
 
 router = Router(tags=["directory"])
 
@@ -50,6 +50,9 @@ class OrganizationOut(Schema):
     city: str
     country: str = Field(description="ISO 3166 alpha-2 code, e.g. GR; empty when unknown.")
     industry: str
+    size: OrganizationSize | Literal[""] = Field(
+        description="Employees: 1-10, 11-50, 51-200, 201-1000, 1001+."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -66,10 +69,11 @@ class OrganizationIn(InputSchema):
     city: str = ""
     country: str = Field("", description="ISO 3166 alpha-2 code, e.g. GR.")
     industry: str = ""
+    size: OrganizationSize | Literal[""] = ""
 
 
 class OrganizationPatch(PatchSchema):
-    clearable = frozenset({"website", "phone", "address", "city", "country", "industry"})
+    clearable = frozenset({"website", "phone", "address", "city", "country", "industry", "size"})
 
     name: str | None = None
     website: str | None = None
@@ -78,6 +82,7 @@ class OrganizationPatch(PatchSchema):
     city: str | None = None
     country: str | None = None
     industry: str | None = None
+    size: OrganizationSize | Literal[""] | None = None
 
 
 class PersonOut(Schema):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salespipe.deals.models import StageKind
 from salespipe.deals.selectors import pipeline_list
+from salespipe.directory.models import OrganizationSize
 from salespipe.people.models import User
 from salespipe.people.selectors import user_list, visible_user_ids
 
@@ -38,6 +39,7 @@ class OrganizationForm(forms.Form):
         help_text=_("Two-letter ISO code, such as GR or DE."),
     )
     industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
+    size = forms.ChoiceField(label=_("Size"), choices=[("", "—"), *OrganizationSize.choices], required=False)
 
 
 class PersonForm(forms.Form):

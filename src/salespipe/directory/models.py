@@ -3,6 +3,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class OrganizationSize(models.TextChoices):
+    """Employees, in the usual bands: similar organizations (same industry and size) spend alike."""
+
+    MICRO = "1-10", _("1-10 employees")
+    SMALL = "11-50", _("11-50 employees")
+    MEDIUM = "51-200", _("51-200 employees")
+    LARGE = "201-1000", _("201-1000 employees")
+    ENTERPRISE = "1001+", _("More than 1000 employees")
+
+
 class Organization(models.Model):
     """A company in the shared directory; every user can see it."""
 
@@ -15,6 +25,7 @@ class Organization(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 alpha-2 code"))
     industry = models.CharField(_("industry"), max_length=100, blank=True)
+    size = models.CharField(_("size"), max_length=8, choices=OrganizationSize.choices, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.core.text import fold
-from salespipe.directory.models import Organization, Person
+from salespipe.directory.models import Organization, OrganizationSize, Person
 from salespipe.people.models import Role, User
 
-_ORGANIZATION_FIELDS = {"name", "website", "phone", "address", "city", "country", "industry"}
+_ORGANIZATION_FIELDS = {"name", "website", "phone", "address", "city", "country", "industry", "size"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "job_title", "organization_id"}
 
 
@@ -33,6 +33,12 @@ def _clean_organization(changes: dict[str, Any]) -> dict[str, Any]:
                 _("Country is a two-letter ISO code such as GR or DE."), fields={"country": _("invalid")}
             )
         cleaned["country"] = cleaned["country"].upper()
+    if cleaned.get("size") and cleaned["size"] not in OrganizationSize.values:
+        raise InvalidInput(
+            _("Size is one of %(sizes)s (employees), or empty.")
+            % {"sizes": ", ".join(OrganizationSize.values)},
+            fields={"size": _("unknown")},
+        )
     return cleaned
 
 
