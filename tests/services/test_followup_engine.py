@@ -425,9 +425,9 @@ def test_demos_and_gifts_have_outcomes(athens_rep: User, deal: Deal, friday_morn
 
 # --- cost -----------------------------------------------------------------------------------------------
 
-# The deal with its owner and stage, the gate's contact check, the insert, the reminders already planned
-# (none), the two reminders, settling next-step prompts, the deal's marks; and the savepoint pair.
-MEETING_SCHEDULE_QUERIES = 10
+# The deal with its owner and stage, the gate's contact check, the insert, the two reminders, settling
+# next-step prompts, the deal's marks; and the savepoint pair.
+MEETING_SCHEDULE_QUERIES = 9
 
 
 def test_scheduling_a_meeting_costs_the_same_queries_whatever_the_deal_holds(

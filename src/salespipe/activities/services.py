@@ -196,23 +196,26 @@ def _purposes_of(parent: Activity) -> tuple[str, ...]:
     return ()
 
 
-def _plan_preparation(parent: Activity, *, actor: User | None) -> None:
+def _plan_preparation(parent: Activity, *, actor: User | None, new: bool = False) -> None:
     """Create or move the parent's preparation tasks to fit its time: a planned one moves (and is looked
     at again by the worker, so a rescheduled meeting's prospect gets a reminder for the new time); one
     already done or cancelled is replaced by a new one when the new time needs it again; one that no
-    longer fits (the meeting moved too close, the trial shortened) is cancelled."""
+    longer fits (the meeting moved too close, the trial shortened) is cancelled. A `new` parent has no
+    tasks yet, so nothing is looked up."""
     purposes = _purposes_of(parent)
     if not purposes:
         return
     now = timezone.now()
-    existing = {
-        task.purpose: task
-        for task in Activity.objects.select_for_update()
-        .filter(
-            parent=parent, purpose__in=_purposes_of(parent), done_at__isnull=True, cancelled_at__isnull=True
-        )
-        .order_by("id")
-    }
+    existing = (
+        {}
+        if new
+        else {
+            task.purpose: task
+            for task in Activity.objects.select_for_update()
+            .filter(parent=parent, purpose__in=purposes, done_at__isnull=True, cancelled_at__isnull=True)
+            .order_by("id")
+        }
+    )
     for purpose in purposes:
         due = _preparation_due(parent, purpose, now)
         task = existing.get(purpose)
@@ -253,11 +256,10 @@ def follow_ups_replan(*, owner: User) -> int:
             kind__in=(ActivityKind.MEETING, ActivityKind.TRIAL),
             done_at__isnull=True,
             cancelled_at__isnull=True,
-        )
-        .filter(Q(kind=ActivityKind.MEETING, due_at__gt=now) | Q(kind=ActivityKind.TRIAL, ends_at__gt=now))
-        .select_related("owner")
+        ).filter(Q(kind=ActivityKind.MEETING, due_at__gt=now) | Q(kind=ActivityKind.TRIAL, ends_at__gt=now))
     )
     for parent in parents:
+        # The owner as just changed, with the new hours (and no query to fetch it again).
         parent.owner = owner
         _plan_preparation(parent, actor=None)
     return len(parents)
@@ -404,7 +406,7 @@ def _create(
         created_at=timezone.now(),
     )
     if planned:
-        _plan_preparation(activity, actor=actor)
+        _plan_preparation(activity, actor=actor, new=True)
         if deal is not None:
             _settle_next_step_prompts(deal.pk)
     elif kind == ActivityKind.MEETING:
