@@ -292,3 +292,28 @@ class StageChange(models.Model):
         if self.pk is not None:
             raise RuntimeError("Stage history is append-only; add a new StageChange instead.")
         super().save(*args, **kwargs)
+
+
+class StageOutcome(models.Model):
+    """How many closed deals that passed through a stage were won and lost.
+
+    Kept by the services that close, reopen and delete deals (and rebuilt in one statement after bulk
+    loads), so a deal's empirical win probability is one row away instead of a scan of the stage history.
+    """
+
+    stage = models.OneToOneField(
+        Stage, on_delete=models.CASCADE, primary_key=True, related_name="outcome"
+    )
+    won_deals = models.PositiveIntegerField(default=0)
+    lost_deals = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("stage outcome")
+        verbose_name_plural = _("stage outcomes")
+
+    def __str__(self) -> str:
+        return f"{self.stage_id}: {self.won_deals} won, {self.lost_deals} lost"
+
+    @property
+    def closed_deals(self) -> int:
+        return self.won_deals + self.lost_deals

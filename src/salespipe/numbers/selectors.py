@@ -1,0 +1,649 @@
+"""My numbers: won, expected and gap for a rep, a team or the company, with the plan and the flow ahead.
+
+The selectors add up deals in SQL — a handful of grouped queries whatever the number of deals — and hand
+the sums to the pure functions in `salespipe.analytics` (forecast, plan, commission). Periods are the
+company's (`TIME_ZONE`): a deal won at 23:30 on 31 December in Athens counts in December there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
+from salespipe.analytics import sql
+from salespipe.analytics.commission import CommissionRules, Tier, commission_due
+from salespipe.analytics.forecast import (
+    Expected,
+    FlowMonth,
+    MonthOutlook,
+    OpenDeals,
+    StageHistory,
+    ThreeNumbers,
+    expected_value,
+    flow_ahead,
+    money,
+    three_numbers,
+    win_probability,
+)
+from salespipe.analytics.periods import (
+    QUARTER,
+    Period,
+    add_months,
+    month_period,
+    period_containing,
+    period_parse,
+)
+from salespipe.analytics.plan import (
+    COMPANY,
+    OWN,
+    TEAM,
+    Plan,
+    PlanDefaults,
+    TrackRecord,
+    rates_from,
+    reverse_funnel,
+)
+from salespipe.core.errors import InvalidInput, NotFound
+from salespipe.core.money import base_currency
+from salespipe.deals.models import Deal, DealStatus, Stage
+from salespipe.people.models import Role, Team, User
+from salespipe.people.selectors import user_can_manage
+from salespipe.quotas.models import CommissionAssignment
+from salespipe.quotas.resolution import QuotaBook, ResolvedQuota, quota_book
+
+FLOW_MONTHS = 6
+TRACK_RECORD_DAYS = 365
+NOT_HELD = (ActivityOutcome.NO_SHOW, ActivityOutcome.CANCELLED_BY_PROSPECT, ActivityOutcome.RESCHEDULED)
+USER, TEAM_SCOPE, COMPANY_SCOPE = "user", "team", "company"
+NUMBERS = ("won", "expected", "open", "undated")
+
+
+# --- whose numbers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumbersScope:
+    """Whose numbers: one user, one team (its members' deals) or the whole company (admins)."""
+
+    kind: str  # USER, TEAM_SCOPE or COMPANY_SCOPE
+    name: str  # the username or team name; "" for the company
+    label: str  # what people read
+    user: User | None = None
+    team: Team | None = None
+    member_ids: tuple[int, ...] = ()
+
+    def owns(self, owner_field: str = "owner_id") -> Q:
+        """The rows of this scope's deals or activities."""
+        if self.kind == COMPANY_SCOPE:
+            return Q()
+        return Q(**{f"{owner_field}__in": self.member_ids})
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query parameters that name this scope (links to the deals behind a number)."""
+        if self.kind == USER:
+            return {"user": self.name}
+        if self.kind == TEAM_SCOPE:
+            return {"team": self.name}
+        return {"company": "1"}
+
+
+def numbers_scope(
+    *, actor: User, user: str | None = None, team: str | None = None, company: bool = False
+) -> NumbersScope:
+    """The scope the actor asks for, if they may see it: their own numbers when nothing is named; a
+    manager's teams and their members; anybody's for an admin. Others do not exist for them (404)."""
+    if sum(bool(choice) for choice in (user, team, company)) > 1:
+        raise InvalidInput(
+            _("Ask for one user, one team or the company, not several at once."),
+            fields={"user": _("one of user, team, company")},
+        )
+    if company:
+        if not actor.is_admin:
+            raise NotFound(_("Only administrators see the company's numbers."))
+        return NumbersScope(COMPANY_SCOPE, "", _("Company"))
+    if team:
+        found = Team.objects.filter(name=team.strip()).select_related("manager").first()
+        if found is None or not (actor.is_admin or found.manager_id == actor.pk):
+            raise NotFound(_("There is no team '%(team)s', or you may not see it.") % {"team": team})
+        members = tuple(User.objects.filter(team=found, is_active=True).values_list("pk", flat=True))
+        return NumbersScope(TEAM_SCOPE, found.name, found.name, team=found, member_ids=members)
+    target = actor
+    if user and user.strip() != actor.username:
+        found_user = User.objects.filter(username=user.strip(), is_active=True).select_related("team").first()
+        if found_user is None or not user_can_manage(actor, found_user):
+            raise NotFound(_("There is no user '%(user)s', or you may not see them.") % {"user": user})
+        target = found_user
+    return NumbersScope(USER, target.username, str(target), user=target, member_ids=(target.pk,))
+
+
+def numbers_period(text: str | None, *, today: dt.date) -> Period:
+    """The period named (`2026`, `2026-Q4`, `2026-11`), or the current fiscal quarter."""
+    start_month = settings.FISCAL_YEAR_START_MONTH
+    if not text:
+        return period_containing(today, QUARTER, fiscal_year_start_month=start_month)
+    return period_parse(text, fiscal_year_start_month=start_month)
+
+
+def company_today(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now(), _company_zone()).date()
+
+
+def _company_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_company_zone())
+
+
+# --- the report ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Commission:
+    plans: tuple[str, ...]  # the plans behind it (a team's members may be on different ones)
+    earned: Decimal  # on what is won
+    projected: Decimal  # on won + expected
+
+
+@dataclass(frozen=True)
+class OwnerNumbers:
+    """One member's line in a team's or the company's numbers."""
+
+    user: User
+    quota: ResolvedQuota
+    won: Decimal
+    won_deals: int
+    expected: Decimal
+    numbers: ThreeNumbers
+    commission: Commission | None
+
+
+@dataclass(frozen=True)
+class NumbersReport:
+    scope: NumbersScope
+    period: Period
+    today: dt.date
+    currency: str
+    quota: ResolvedQuota
+    won: Decimal
+    won_deals: int
+    expected: Expected
+    open_value: Decimal  # open deals expected to close in the period, unweighted
+    open_deals: int
+    undated_value: Decimal  # open deals without an expected close date: in no period's numbers
+    undated_deals: int
+    numbers: ThreeNumbers
+    commission: Commission | None
+    plan: Plan
+    flow: list[FlowMonth]
+    members: list[OwnerNumbers] = field(default_factory=list)
+
+    @property
+    def gap(self) -> Decimal | None:
+        return self.numbers.gap
+
+
+def numbers_report(
+    *, actor: User, scope: NumbersScope, period: Period, now: dt.datetime | None = None
+) -> NumbersReport:
+    """Everything "My numbers" shows for the scope and period, in a fixed number of queries."""
+    today = company_today(now)
+    this_month = month_period(today).starts_on
+    flow_months = [add_months(this_month, offset) for offset in range(FLOW_MONTHS)]
+    first_month = min(period.starts_on, this_month)
+    last_month = max(period.month_starts[-1], flow_months[-1])
+
+    book = _quota_book(scope, first_month, last_month)
+    won_by_owner = _won(scope, period, this_month)
+    groups = _open_deals(scope, first_month, add_months(last_month, 1))
+    stages = _stage_histories({group.open_deals.stage_id for group in groups})
+    min_closed = settings.WIN_RATE_MIN_CLOSED_DEALS
+
+    owner_ids = _owner_ids(scope, won_by_owner, groups)
+    in_period = [group for group in groups if group.month is not None and group.month in period]
+    expected = expected_value(
+        (group.open_deals for group in in_period), stages=stages, min_closed_deals=min_closed
+    )
+    won = money(sum((row.won for row in won_by_owner.values()), Decimal(0)))
+    won_deals = sum(row.won_deals for row in won_by_owner.values())
+    open_value = money(sum((group.open_deals.value for group in in_period), Decimal(0)))
+    quota = _period_quota(book, scope, period)
+    numbers = three_numbers(quota=quota.value, won=won, expected=expected.total, open_value=open_value)
+
+    members: list[OwnerNumbers] = []
+    commission = None
+    rules_by_user = _commission_rules(owner_ids if scope.kind != USER else list(scope.member_ids), period)
+    if scope.kind == USER:
+        assert scope.user is not None
+        commission = _commission(rules_by_user.get(scope.user.pk), won, expected.total, quota.value)
+    else:
+        members = _members(scope, period, book, won_by_owner, in_period, stages, rules_by_user, owner_ids)
+        earned = [line.commission for line in members if line.commission is not None]
+        if earned:
+            commission = Commission(
+                plans=tuple(sorted({plan for line in earned for plan in line.plans})),
+                earned=money(sum((line.earned for line in earned), Decimal(0))),
+                projected=money(sum((line.projected for line in earned), Decimal(0))),
+            )
+
+    rates = rates_from(_track_records(scope, today), PlanDefaults())
+    plan = reverse_funnel(
+        gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
+    )
+    flow = flow_ahead(
+        [
+            MonthOutlook(
+                month=month,
+                won=money(sum((row.won_this_month for row in won_by_owner.values()), Decimal(0)))
+                if month == this_month
+                else Decimal("0.00"),
+                expected=expected_value(
+                    (group.open_deals for group in groups if group.month == month),
+                    stages=stages,
+                    min_closed_deals=min_closed,
+                ).total,
+                quota=_month_quota(book, scope, month),
+            )
+            for month in flow_months
+        ],
+        famine_threshold_percent=settings.FAMINE_THRESHOLD_PERCENT,
+        cycle_days=rates.cycle_days,
+    )
+    undated = [group for group in groups if group.month is None]
+    return NumbersReport(
+        scope=scope,
+        period=period,
+        today=today,
+        currency=base_currency(),
+        quota=quota,
+        won=won,
+        won_deals=won_deals,
+        expected=expected,
+        open_value=open_value,
+        open_deals=sum(group.open_deals.deals for group in in_period),
+        undated_value=money(sum((group.open_deals.value for group in undated), Decimal(0))),
+        undated_deals=sum(group.open_deals.deals for group in undated),
+        numbers=numbers,
+        commission=commission,
+        plan=plan,
+        flow=flow,
+        members=members,
+    )
+
+
+# --- quotas -------------------------------------------------------------------------------------------------
+
+
+def _quota_book(scope: NumbersScope, first_month: dt.date, last_month: dt.date) -> QuotaBook:
+    if scope.kind == COMPANY_SCOPE:
+        return quota_book(company=True, first_month=first_month, last_month=last_month)
+    if scope.kind == TEAM_SCOPE:
+        assert scope.team is not None
+        return quota_book(team_ids=[scope.team.pk], first_month=first_month, last_month=last_month)
+    return quota_book(user_ids=list(scope.member_ids), first_month=first_month, last_month=last_month)
+
+
+def _period_quota(book: QuotaBook, scope: NumbersScope, period: Period) -> ResolvedQuota:
+    if scope.kind == COMPANY_SCOPE:
+        return book.company_period(period)
+    if scope.kind == TEAM_SCOPE:
+        assert scope.team is not None
+        return book.team_period(scope.team.pk, period)
+    return book.user_period(scope.member_ids[0], period)
+
+
+def _month_quota(book: QuotaBook, scope: NumbersScope, month: dt.date) -> Decimal | None:
+    resolved = _period_quota(book, scope, month_period(month))
+    return resolved.value
+
+
+# --- won and open deals -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Won:
+    won: Decimal
+    won_deals: int
+    won_this_month: Decimal
+
+
+def _won(scope: NumbersScope, period: Period, this_month: dt.date) -> dict[int, _Won]:
+    """Won value and count in the period, and won value in the current month, per owner: one query."""
+    period_start, period_end = _day_start(period.starts_on), _day_start(period.ends_on + dt.timedelta(days=1))
+    month_start, month_end = _day_start(this_month), _day_start(add_months(this_month, 1))
+    in_period = Q(won_at__gte=period_start, won_at__lt=period_end)
+    in_month = Q(won_at__gte=month_start, won_at__lt=month_end)
+    rows = (
+        Deal.objects.filter(
+            scope.owns(),
+            status=DealStatus.WON,
+            won_at__gte=min(period_start, month_start),
+            won_at__lt=max(period_end, month_end),
+        )
+        .values("owner_id")
+        .annotate(
+            won=Sum("base_value", filter=in_period),
+            won_deals=Count("pk", filter=in_period),
+            won_this_month=Sum("base_value", filter=in_month),
+        )
+        .order_by()
+    )
+    return {
+        row["owner_id"]: _Won(row["won"] or Decimal(0), row["won_deals"], row["won_this_month"] or Decimal(0))
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class _OpenGroup:
+    owner_id: int
+    month: dt.date | None  # expected close month; None when the deal has no expected close date
+    open_deals: OpenDeals
+
+
+def _open_deals(scope: NumbersScope, first_month: dt.date, end: dt.date) -> list[_OpenGroup]:
+    """Open deals expected to close from `first_month` up to `end` (and those with no date), added up
+    per owner, stage, probability override and close month: one query, a few hundred rows at most."""
+    rows = (
+        Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
+        .filter(
+            Q(expected_close_date__gte=first_month, expected_close_date__lt=end)
+            | Q(expected_close_date__isnull=True)
+        )
+        .annotate(close_month=TruncMonth("expected_close_date"))
+        .values("owner_id", "stage_id", "probability", "close_month")
+        .annotate(deals=Count("pk"), value=Sum("base_value"))
+        .order_by()
+    )
+    return [
+        _OpenGroup(
+            owner_id=row["owner_id"],
+            month=row["close_month"],
+            open_deals=OpenDeals(
+                row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0)
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _stage_histories(stage_ids: set[int]) -> dict[int, StageHistory]:
+    rows = Stage.objects.filter(pk__in=stage_ids).values(
+        "pk", "default_probability", "outcome__won_deals", "outcome__lost_deals"
+    )
+    return {
+        row["pk"]: StageHistory(
+            row["default_probability"], row["outcome__won_deals"] or 0, row["outcome__lost_deals"] or 0
+        )
+        for row in rows
+    }
+
+
+def _owner_ids(scope: NumbersScope, won: dict[int, _Won], groups: Sequence[_OpenGroup]) -> list[int]:
+    if scope.kind != COMPANY_SCOPE:
+        return list(scope.member_ids)
+    return sorted(set(won) | {group.owner_id for group in groups})
+
+
+# --- members and commissions --------------------------------------------------------------------------------
+
+
+def _commission_rules(user_ids: Sequence[int], period: Period) -> dict[int, tuple[str, CommissionRules]]:
+    """The plan each user is paid on in the period: the latest assignment overlapping it. Two queries."""
+    assignments = (
+        CommissionAssignment.objects.filter(user_id__in=list(user_ids), starts_on__lte=period.ends_on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.starts_on))
+        .select_related("plan")
+        .prefetch_related("plan__tiers")
+        .order_by("user_id", "-starts_on")
+    )
+    rules: dict[int, tuple[str, CommissionRules]] = {}
+    for assignment in assignments:
+        if assignment.user_id in rules:
+            continue
+        plan = assignment.plan
+        rules[assignment.user_id] = (
+            plan.name,
+            CommissionRules(
+                base_rate=plan.base_rate,
+                tiers=[Tier(tier.from_attainment, tier.rate) for tier in plan.tiers.all()],
+                cap=plan.cap,
+            ),
+        )
+    return rules
+
+
+def _commission(
+    plan: tuple[str, CommissionRules] | None, won: Decimal, expected: Decimal, quota: Decimal | None
+) -> Commission | None:
+    if plan is None:
+        return None
+    name, rules = plan
+    return Commission(
+        plans=(name,),
+        earned=commission_due(revenue=won, quota=quota, rules=rules),
+        projected=commission_due(revenue=won + expected, quota=quota, rules=rules),
+    )
+
+
+def _members(
+    scope: NumbersScope,
+    period: Period,
+    book: QuotaBook,
+    won_by_owner: dict[int, _Won],
+    in_period: Sequence[_OpenGroup],
+    stages: dict[int, StageHistory],
+    rules_by_user: dict[int, tuple[str, CommissionRules]],
+    owner_ids: Sequence[int],
+) -> list[OwnerNumbers]:
+    users = User.objects.filter(pk__in=list(owner_ids)).order_by("first_name", "last_name", "username")
+    groups_by_owner: dict[int, list[OpenDeals]] = defaultdict(list)
+    for group in in_period:
+        groups_by_owner[group.owner_id].append(group.open_deals)
+    lines = []
+    for user in users:
+        won = _Won(Decimal(0), 0, Decimal(0))
+        won = won_by_owner.get(user.pk, won)
+        expected = expected_value(
+            groups_by_owner.get(user.pk, []),
+            stages=stages,
+            min_closed_deals=settings.WIN_RATE_MIN_CLOSED_DEALS,
+        ).total
+        quota = book.user_period(user.pk, period)
+        open_value = money(sum((group.value for group in groups_by_owner.get(user.pk, [])), Decimal(0)))
+        lines.append(
+            OwnerNumbers(
+                user=user,
+                quota=quota,
+                won=money(won.won),
+                won_deals=won.won_deals,
+                expected=expected,
+                numbers=three_numbers(
+                    quota=quota.value, won=money(won.won), expected=expected, open_value=open_value
+                ),
+                commission=_commission(rules_by_user.get(user.pk), money(won.won), expected, quota.value),
+            )
+        )
+    if scope.kind == COMPANY_SCOPE:
+        # The company's list is everyone who sells: reps always, others when they have something.
+        lines = [line for line in lines if line.user.role == Role.REP or line.won or line.expected]
+    return lines
+
+
+# --- track record for the plan ------------------------------------------------------------------------------
+
+
+def _track_record_measures() -> list[sql.Measure]:
+    return [
+        sql.Measure("won_deals", "SUM(k_won)"),
+        sql.Measure("lost_deals", "SUM(1 - k_won)"),
+        sql.Measure("won_value", "SUM(CASE WHEN k_won = 1 THEN k_value ELSE 0 END)"),
+        sql.Measure(
+            "cycle_days",
+            sql.percentile_sql(sql.days_between_sql("k_created", "k_won_at"), 0.5, where="k_won = 1"),
+        ),
+        sql.Measure("appointment_won", "SUM(CASE WHEN k_met = 1 AND k_won = 1 THEN 1 ELSE 0 END)"),
+        sql.Measure("appointment_lost", "SUM(CASE WHEN k_met = 1 AND k_won = 0 THEN 1 ELSE 0 END)"),
+    ]
+
+
+def _closed_deals(rows: Q, since: dt.datetime) -> QuerySet[Any, Any]:
+    held_meeting = Exists(
+        Activity.objects.filter(
+            deal_id=OuterRef("pk"), kind=ActivityKind.MEETING, done_at__isnull=False
+        ).exclude(outcome__in=NOT_HELD)
+    )
+    return (
+        Deal.objects.filter(rows)
+        .filter(Q(status=DealStatus.WON, won_at__gte=since) | Q(status=DealStatus.LOST, lost_at__gte=since))
+        .annotate(
+            k_owner=F("owner_id"),
+            k_team=F("owner__team_id"),
+            k_won=Case(
+                When(status=DealStatus.WON, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            k_value=F("base_value"),
+            k_created=F("created_at"),
+            k_won_at=F("won_at"),
+            k_met=Case(When(held_meeting, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        )
+        .values("k_owner", "k_team", "k_won", "k_value", "k_created", "k_won_at", "k_met")
+    )
+
+
+def _activity_counts(rows: Q, since: dt.datetime) -> tuple[int, int]:
+    """Prospecting calls made and meetings held since `since`: one query."""
+    counts = Activity.objects.filter(
+        rows, done_at__gte=since, kind__in=[ActivityKind.CALL, ActivityKind.MEETING]
+    ).aggregate(
+        calls=Count("pk", filter=Q(kind=ActivityKind.CALL, purpose="")),
+        meetings=Count("pk", filter=Q(kind=ActivityKind.MEETING) & ~Q(outcome__in=NOT_HELD)),
+    )
+    return counts["calls"] or 0, counts["meetings"] or 0
+
+
+def _track_record(rows: Q, since: dt.datetime) -> TrackRecord:
+    groups = sql.rollup(_closed_deals(rows, since), _track_record_measures())
+    row = groups.get(("all", None)) or {}
+    calls, meetings = _activity_counts(rows, since)
+    cycle = row.get("cycle_days")
+    return TrackRecord(
+        won_deals=int(row.get("won_deals") or 0),
+        lost_deals=int(row.get("lost_deals") or 0),
+        won_value=Decimal(str(row.get("won_value") or 0)),
+        cycle_days=None if cycle is None else float(cycle),
+        appointment_won=int(row.get("appointment_won") or 0),
+        appointment_lost=int(row.get("appointment_lost") or 0),
+        appointments=meetings,
+        calls=calls,
+    )
+
+
+def _track_records(scope: NumbersScope, today: dt.date) -> Iterator[tuple[str, TrackRecord]]:
+    """The track records in fallback order (own, team, company), each computed only when asked for, so
+    a rep with enough history of their own costs no company-wide scan."""
+    since = _day_start(today - dt.timedelta(days=TRACK_RECORD_DAYS))
+    levels: list[tuple[str, Q]] = [(OWN, scope.owns())]
+    if scope.kind == USER and scope.user is not None and scope.user.team_id is not None:
+        levels.append((TEAM, Q(owner__team_id=scope.user.team_id)))
+    if scope.kind != COMPANY_SCOPE:
+        levels.append((COMPANY, Q()))
+    for basis, rows in levels:
+        yield basis, _track_record(rows, since)
+
+
+# --- the deals behind a number ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealBehind:
+    deal: Deal
+    probability: Decimal  # 0–1
+    probability_source: str  # override, empirical or stage_default
+    weighted_value: Decimal  # base value × probability
+
+
+def numbers_deals(*, scope: NumbersScope, period: Period, number: str) -> QuerySet[Deal]:
+    """The deals behind one of the numbers, biggest first: `won` (won in the period), `expected` and
+    `open` (open, expected to close in the period: the same deals, weighted or not), or `undated` (open
+    without an expected close date, in no period's numbers)."""
+    if number not in NUMBERS:
+        raise InvalidInput(
+            _("'%(number)s' is not one of the numbers; use won, expected, open or undated.")
+            % {"number": number},
+            fields={"number": _("use won, expected, open or undated")},
+        )
+    deals = Deal.objects.filter(scope.owns()).select_related("owner", "stage", "organization")
+    if number == "won":
+        end = _day_start(period.ends_on + dt.timedelta(days=1))
+        deals = deals.filter(status=DealStatus.WON, won_at__gte=_day_start(period.starts_on), won_at__lt=end)
+    elif number == "undated":
+        deals = deals.filter(status=DealStatus.OPEN, expected_close_date__isnull=True)
+    else:
+        deals = deals.filter(
+            status=DealStatus.OPEN,
+            expected_close_date__gte=period.starts_on,
+            expected_close_date__lte=period.ends_on,
+        )
+    return deals.order_by("-base_value", "-pk")
+
+
+def deals_behind(deals: Sequence[Deal]) -> list[DealBehind]:
+    """Each deal with the win probability the numbers used for it and where that came from (one query
+    for the stages' closed history)."""
+    stages = _stage_histories({deal.stage_id for deal in deals})
+    rows = []
+    for deal in deals:
+        probability, source = win_probability(
+            override=deal.probability,
+            stage=stages[deal.stage_id],
+            min_closed_deals=settings.WIN_RATE_MIN_CLOSED_DEALS,
+        )
+        if deal.status == DealStatus.WON:
+            probability, source = Decimal(1), "won"
+        rows.append(DealBehind(deal, probability, source, money(deal.base_value * probability)))
+    return rows
+
+
+@dataclass(frozen=True)
+class DealsTotal:
+    deals: int
+    value: Decimal  # Σ base value
+    weighted_value: Decimal  # Σ base value × the probability the numbers used (1 for won deals)
+
+
+def numbers_deals_total(deals: QuerySet[Deal]) -> DealsTotal:
+    """What all of `numbers_deals` add up to, the way the numbers count them (the drill-down's total
+    line, whatever page is shown): one grouped query, and one for the stages' closed history."""
+    rows = list(
+        deals.order_by()
+        .values("status", "stage_id", "probability")
+        .annotate(deals=Count("pk"), value=Sum("base_value"))
+    )
+    won = sum((row["value"] or Decimal(0) for row in rows if row["status"] == DealStatus.WON), Decimal(0))
+    open_groups = [
+        OpenDeals(row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0))
+        for row in rows
+        if row["status"] != DealStatus.WON
+    ]
+    stages = _stage_histories({group.stage_id for group in open_groups}) if open_groups else {}
+    expected = expected_value(open_groups, stages=stages, min_closed_deals=settings.WIN_RATE_MIN_CLOSED_DEALS)
+    return DealsTotal(
+        deals=sum(row["deals"] for row in rows),
+        value=money(sum((row["value"] or Decimal(0) for row in rows), Decimal(0))),
+        weighted_value=money(won + expected.total),
+    )

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QuotasConfig(AppConfig):
+    name = "salespipe.quotas"
+    label = "quotas"
+    verbose_name = _("Quotas and commissions")
