@@ -186,3 +186,22 @@ def test_my_numbers_run_a_fixed_number_of_queries(
     # when / then
     with django_assert_num_queries(NUMBERS_API_QUERIES):
         assert client.get("/api/v1/numbers").status_code == 200
+
+
+@pytest.mark.usefixtures("rep_numbers")
+def test_open_deals_past_their_close_date_are_flagged_as_overdue(
+    rep: User, make_deal: Any, api_client: ApiClient
+) -> None:
+    # given a deal that should have closed in October, and one from last year that never did
+    make_deal(rep, title="Slipped", value=300, expected_close_date=dt.date(2026, 10, 20))
+    make_deal(rep, title="Forgotten", value=50, expected_close_date=dt.date(2025, 6, 1))
+    client = api_client(rep)
+
+    # when
+    body = client.get("/api/v1/numbers?period=2026-Q4").json()
+    behind = client.get(body["links"]["overdue"]).json()["items"]
+
+    # then both are overdue; only the one dated inside the quarter counts in its expected
+    assert body["overdue"] == {"value": "350.00", "deals": 2}
+    assert sorted(deal["title"] for deal in behind) == ["Forgotten", "Slipped"]
+    assert body["expected_deals"] == 2

@@ -140,6 +140,9 @@ class NumbersOut(Schema):
     )
     open_value: Money = Field(description="The same open deals, unweighted.")
     undated: CountedMoney = Field(description="Open deals without an expected close date: in no period.")
+    overdue: CountedMoney = Field(
+        description="Open deals past their expected close date (any period): update or close them."
+    )
     gap: Money | None = Field(description="max(0, quota − won − expected); null without a quota.")
     attainment: Ratio | None = Field(description="won / quota.")
     coverage: Ratio | None = Field(description="open_value / (quota − won); null when nothing remains.")
@@ -148,7 +151,7 @@ class NumbersOut(Schema):
     flow: list[FlowOut]
     members: list[MemberOut] = Field(description="A team's or the company's people, one line each.")
     links: dict[str, str] = Field(
-        description="API paths of the deals behind won, expected, open and undated."
+        description="API paths of the deals behind won, expected, open, undated and overdue."
     )
 
 
@@ -162,7 +165,7 @@ class NumbersParams(Schema):
 
 
 class DealsParams(NumbersParams, PageParams):
-    number: Literal["won", "expected", "open", "undated"]
+    number: Literal["won", "expected", "open", "undated", "overdue"]
 
 
 class DealBehindOut(Schema):
@@ -281,6 +284,7 @@ def numbers_body(report: NumbersReport) -> dict[str, Any]:
         },
         "open_value": _money(report.open_value),
         "undated": {"value": _money(report.undated_value), "deals": report.undated_deals},
+        "overdue": {"value": _money(report.overdue_value), "deals": report.overdue_deals},
         "gap": _money(report.numbers.gap),
         "attainment": _ratio(report.numbers.attainment),
         "coverage": _ratio(report.numbers.coverage),
@@ -310,7 +314,7 @@ def numbers(request: HttpRequest, params: Query[NumbersParams]) -> dict[str, Any
     "/numbers/deals", response={200: DealsBehindPage, **errors(404, 422)}, summary="The deals behind a number"
 )
 def numbers_deals(request: HttpRequest, params: Query[DealsParams]) -> dict[str, Any]:
-    """The deals behind `won`, `expected`, `open` or `undated`, newest first, each with the win
+    """The deals behind `won`, `expected`, `open`, `undated` or `overdue`, newest first, each with the win
     probability the numbers used and its source."""
     actor = request_user(request)
     scope = selectors.numbers_scope(actor=actor, user=params.user, team=params.team, company=params.company)

@@ -58,6 +58,13 @@ def _lines(body: dict[str, Any]) -> list[str]:
             f"  ({body['undated']['deals']} open deals worth {_amount(body['undated']['value'], currency)} "
             "have no expected close date and count in no period)"
         )
+    if body["overdue"]["deals"]:
+        lines.append(
+            f"  ({body['overdue']['deals']} open deals worth {_amount(body['overdue']['value'], currency)} "
+            "are past their expected close date: update or close them)"
+        )
+    if body["quota"] is None:
+        lines += ["", "No quota is set for this period: set one with `salespipe quota set`."]
     lines += ["", f"Plan, from {_BASIS[plan['basis']]}:"]
     if plan["deals_needed"] is None:
         lines.append("  not enough history to turn the gap into deals (no average won value).")
