@@ -8,8 +8,10 @@ from salespipe.deals.api import pipelines_router
 from salespipe.deals.api import router as deals_router
 from salespipe.directory.api import router as directory_router
 from salespipe.notifications.api import router as notifications_router
+from salespipe.numbers.api import router as numbers_router
 from salespipe.people.api import router as people_router
 from salespipe.people.api import tokens_router
+from salespipe.quotas.api import router as quotas_router
 
 DESCRIPTION = """
 The Salespipe REST API: deals and their pipeline, activities, the shared directory of organizations and
@@ -47,3 +49,5 @@ api.add_router("", tokens_router)
 api.add_router("", notifications_router)
 api.add_router("", suggestions_router)
 api.add_router("", reports_router)
+api.add_router("", numbers_router)
+api.add_router("", quotas_router)

@@ -548,9 +548,13 @@ def manage(args: tuple[str, ...]) -> None:
 # Command groups that live with their domain.
 from salespipe.activities.commands import activity  # noqa: E402
 from salespipe.analytics.commands import report  # noqa: E402
+from salespipe.numbers.commands import numbers  # noqa: E402
+from salespipe.quotas.commands import quota  # noqa: E402
 
 main.add_command(activity)
 main.add_command(report)
+main.add_command(quota)
+main.add_command(numbers)
 
 
 if __name__ == "__main__":

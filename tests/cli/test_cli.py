@@ -13,7 +13,7 @@ from salespipe.deals.models import Pipeline
 from salespipe.people.models import ApiToken, Role, User
 from salespipe.people.tokens import token_authenticate
 
-COMMANDS = ["init", "demo", "serve", "worker", "remind", "activity", "report", "token", "manage"]
+COMMANDS = ["init", "demo", "serve", "worker", "remind", "activity", "report", "numbers", "quota", "token", "manage"]
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def test_every_command_is_documented_in_the_cli_reference() -> None:
         f"activity {name}" for name in ("list", "schedule", "request", "complete", "reschedule", "cancel")
     ]
     subcommands += ["report response-times", "report freemiums"]
+    subcommands += ["quota set", "quota list", "quota delete"]
     for command in [*COMMANDS, *subcommands]:
         assert f"salespipe {command}" in reference, f"docs/cli.md does not document `salespipe {command}`"
 

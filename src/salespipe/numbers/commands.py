@@ -80,8 +80,9 @@ def _lines(body: dict[str, Any]) -> list[str]:
     lines += ["", "Flow ahead:"]
     for month in body["flow"]:
         flag = "  FAMINE: prospect by " + str(month["prospect_by"]) if month["famine"] else ""
+        won = f"won {_amount(month['won'], currency)} + " if float(month["won"]) else ""
         lines.append(
-            f"  {month['month']}  expected {_amount(month['expected'], currency)}"
+            f"  {month['month']}  {won}expected {_amount(month['expected'], currency)}"
             f"  quota {_amount(month['quota'], currency)}{flag}"
         )
     return lines
