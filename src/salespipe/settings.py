@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "salespipe.deals",
     "salespipe.activities",
     "salespipe.notifications",
+    "salespipe.quotas",
+    # No models: "My numbers" (selectors, pages, API and CLI over deals and quotas).
+    "salespipe.numbers",
     # No models: installed for its pages' templates (reports, the deal page's suggestions panel).
     "salespipe.analytics",
     # The database task backend's table; installed whatever TASKS_BACKEND says, so switching backends
@@ -199,6 +202,26 @@ if not 0 < INFO_REQUEST_RESPONSE_HOURS <= 720:
 
 # Reports add up money in one currency; deals keep their own currency and a converted base value.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").strip().upper()
+
+
+def env_int(name: str, default: int, *, low: int, high: int, example: str) -> int:
+    raw = os.environ.get(name, str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, e.g. {example}; got {raw!r}.") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be from {low} to {high}, e.g. {example}; got {value}.")
+    return value
+
+
+# My numbers: the fiscal year's first month (1 = January) names quarters and years ("2026-Q1" starts in
+# that month of 2026); closed deals a stage needs before its empirical win rate replaces the stage's
+# default probability; and the share of a month's quota below which its expected sales flag a famine.
+FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 1, low=1, high=12, example="4 for April")
+WIN_RATE_MIN_CLOSED_DEALS = env_int("WIN_RATE_MIN_CLOSED_DEALS", 30, low=1, high=100_000, example="30")
+FAMINE_THRESHOLD_PERCENT = env_int("FAMINE_THRESHOLD_PERCENT", 60, low=1, high=100, example="60")
+
 # Where people reach the app: links in emails and the calendar feed, which have no request to ask.
 BASE_URL = os.environ.get("SALESPIPE_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
 
@@ -212,6 +235,7 @@ STATICFILES_DIRS = [
     SOURCE_ROOT / "static",
     ("vendor/htmx", _NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/sortablejs", _NODE_MODULES / "sortablejs"),
+    ("vendor/chartjs", _NODE_MODULES / "chart.js" / "dist"),
     ("vendor/pico", _NODE_MODULES / "@picocss" / "pico" / "css"),
 ]
 # Serving straight from the app folders keeps `salespipe serve` free of a collectstatic step.

@@ -11,8 +11,10 @@ urlpatterns = [
     path("", include("salespipe.deals.urls")),
     path("agenda/", include("salespipe.activities.urls")),
     path("reports/", include("salespipe.analytics.urls")),
+    path("numbers/", include("salespipe.numbers.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
+    path("", include("salespipe.quotas.urls")),
     path("", include("salespipe.notifications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # The language picker also sits on the sign-in page.

@@ -13,7 +13,19 @@ from salespipe.deals.models import Pipeline
 from salespipe.people.models import ApiToken, Role, User
 from salespipe.people.tokens import token_authenticate
 
-COMMANDS = ["init", "demo", "serve", "worker", "remind", "activity", "report", "numbers", "quota", "token", "manage"]
+COMMANDS = [
+    "init",
+    "demo",
+    "serve",
+    "worker",
+    "remind",
+    "activity",
+    "report",
+    "numbers",
+    "quota",
+    "token",
+    "manage",
+]
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ FLOW_MONTHS = 6
 TRACK_RECORD_DAYS = 365
 NOT_HELD = (ActivityOutcome.NO_SHOW, ActivityOutcome.CANCELLED_BY_PROSPECT, ActivityOutcome.RESCHEDULED)
 USER, TEAM_SCOPE, COMPANY_SCOPE = "user", "team", "company"
-NUMBERS = ("won", "expected", "open", "undated")
+NUMBERS = ("won", "expected", "open", "undated", "overdue")
 
 
 # --- whose numbers ----------------------------------------------------------------------------------------
@@ -186,6 +186,8 @@ class NumbersReport:
     open_deals: int
     undated_value: Decimal  # open deals without an expected close date: in no period's numbers
     undated_deals: int
+    overdue_value: Decimal  # open deals past their expected close date, whatever the period
+    overdue_deals: int
     numbers: ThreeNumbers
     commission: Commission | None
     plan: Plan
@@ -209,7 +211,7 @@ def numbers_report(
 
     book = _quota_book(scope, first_month, last_month)
     won_by_owner = _won(scope, period, this_month)
-    groups = _open_deals(scope, first_month, add_months(last_month, 1))
+    groups = _open_deals(scope, add_months(last_month, 1), today)
     stages = _stage_histories({group.open_deals.stage_id for group in groups})
     min_closed = settings.WIN_RATE_MIN_CLOSED_DEALS
 
@@ -240,7 +242,18 @@ def numbers_report(
                 projected=money(sum((line.projected for line in earned), Decimal(0))),
             )
 
-    rates = rates_from(_track_records(scope, today), PlanDefaults())
+    records = []
+    for basis, record in _track_records(scope, today):
+        records.append((basis, record))
+        if record.sufficient:
+            break
+    # Too little history for rates still tells what a won deal is worth, closest history first.
+    known_value = next(
+        (record.won_value / record.won_deals for _, record in records if record.won_deals), None
+    )
+    rates = rates_from(
+        records, PlanDefaults(avg_won_value=None if known_value is None else money(known_value))
+    )
     plan = reverse_funnel(
         gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
     )
@@ -264,6 +277,7 @@ def numbers_report(
         cycle_days=rates.cycle_days,
     )
     undated = [group for group in groups if group.month is None]
+    overdue = [group for group in groups if group.overdue]
     return NumbersReport(
         scope=scope,
         period=period,
@@ -277,6 +291,8 @@ def numbers_report(
         open_deals=sum(group.open_deals.deals for group in in_period),
         undated_value=money(sum((group.open_deals.value for group in undated), Decimal(0))),
         undated_deals=sum(group.open_deals.deals for group in undated),
+        overdue_value=money(sum((group.open_deals.value for group in overdue), Decimal(0))),
+        overdue_deals=sum(group.open_deals.deals for group in overdue),
         numbers=numbers,
         commission=commission,
         plan=plan,
@@ -352,20 +368,26 @@ def _won(scope: NumbersScope, period: Period, this_month: dt.date) -> dict[int, 
 class _OpenGroup:
     owner_id: int
     month: dt.date | None  # expected close month; None when the deal has no expected close date
+    overdue: bool  # still open after its expected close date
     open_deals: OpenDeals
 
 
-def _open_deals(scope: NumbersScope, first_month: dt.date, end: dt.date) -> list[_OpenGroup]:
-    """Open deals expected to close from `first_month` up to `end` (and those with no date), added up
-    per owner, stage, probability override and close month: one query, a few hundred rows at most."""
+def _open_deals(scope: NumbersScope, end: dt.date, today: dt.date) -> list[_OpenGroup]:
+    """Open deals expected to close before `end` (those with no date and those overdue included), added
+    up per owner, stage, probability override, close month and overdue or not: one query, a few hundred
+    rows at most."""
     rows = (
         Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
-        .filter(
-            Q(expected_close_date__gte=first_month, expected_close_date__lt=end)
-            | Q(expected_close_date__isnull=True)
+        .filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
+        .annotate(
+            close_month=TruncMonth("expected_close_date"),
+            overdue=Case(
+                When(expected_close_date__lt=today, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
-        .annotate(close_month=TruncMonth("expected_close_date"))
-        .values("owner_id", "stage_id", "probability", "close_month")
+        .values("owner_id", "stage_id", "probability", "close_month", "overdue")
         .annotate(deals=Count("pk"), value=Sum("base_value"))
         .order_by()
     )
@@ -373,6 +395,7 @@ def _open_deals(scope: NumbersScope, first_month: dt.date, end: dt.date) -> list
         _OpenGroup(
             owner_id=row["owner_id"],
             month=row["close_month"],
+            overdue=bool(row["overdue"]),
             open_deals=OpenDeals(
                 row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0)
             ),
@@ -579,13 +602,14 @@ class DealBehind:
 
 def numbers_deals(*, scope: NumbersScope, period: Period, number: str) -> QuerySet[Deal]:
     """The deals behind one of the numbers, biggest first: `won` (won in the period), `expected` and
-    `open` (open, expected to close in the period: the same deals, weighted or not), or `undated` (open
-    without an expected close date, in no period's numbers)."""
+    `open` (open, expected to close in the period: the same deals, weighted or not), `undated` (open
+    without an expected close date, in no period's numbers) or `overdue` (open past their expected close
+    date, in any period)."""
     if number not in NUMBERS:
         raise InvalidInput(
-            _("'%(number)s' is not one of the numbers; use won, expected, open or undated.")
+            _("'%(number)s' is not one of the numbers; use won, expected, open, undated or overdue.")
             % {"number": number},
-            fields={"number": _("use won, expected, open or undated")},
+            fields={"number": _("use won, expected, open, undated or overdue")},
         )
     deals = Deal.objects.filter(scope.owns()).select_related("owner", "stage", "organization")
     if number == "won":
@@ -593,6 +617,8 @@ def numbers_deals(*, scope: NumbersScope, period: Period, number: str) -> QueryS
         deals = deals.filter(status=DealStatus.WON, won_at__gte=_day_start(period.starts_on), won_at__lt=end)
     elif number == "undated":
         deals = deals.filter(status=DealStatus.OPEN, expected_close_date__isnull=True)
+    elif number == "overdue":
+        deals = deals.filter(status=DealStatus.OPEN, expected_close_date__lt=company_today())
     else:
         deals = deals.filter(
             status=DealStatus.OPEN,

@@ -147,9 +147,12 @@ class CommissionTier(models.Model):
         verbose_name_plural = _("commission tiers")
         constraints = [
             models.UniqueConstraint(fields=["plan", "from_attainment"], name="commission_tier_unique"),
-            models.CheckConstraint(condition=Q(from_attainment__gt=Decimal(0)), name="commission_tier_positive"),
             models.CheckConstraint(
-                condition=Q(rate__gte=Decimal(0)) & Q(rate__lte=Decimal(100)), name="commission_tier_rate_range"
+                condition=Q(from_attainment__gt=Decimal(0)), name="commission_tier_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=Decimal(0)) & Q(rate__lte=Decimal(100)),
+                name="commission_tier_rate_range",
             ),
         ]
 

@@ -146,7 +146,9 @@ def quota_book(
     teamless: list[int] = []
     # One person's quotas need nobody else's: their team does not change what they must sell.
     alone = not company and not team_ids
-    everyone = [(user_id, None) for user_id in user_ids] if alone else list(people.values_list("pk", "team_id"))
+    everyone = (
+        [(user_id, None) for user_id in user_ids] if alone else list(people.values_list("pk", "team_id"))
+    )
     for user_id, team_id in everyone:
         if team_id is None:
             teamless.append(user_id)
