@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, Max, Min, OuterRef, Subquery, Value
-from django.db.models.functions import Round
+from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Greatest, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +30,7 @@ from salespipe.deals.models import (
     Stage,
     StageChange,
     StageKind,
+    StageOutcome,
     Urgency,
 )
 from salespipe.directory.models import Organization, Person
@@ -201,6 +202,41 @@ def _record_stage_change(deal: Deal, *, actor: User | None, from_stage: Stage | 
         changed_at=deal.stage_entered_at,
         note=note[:200],
     )
+
+
+# The column of `StageOutcome` that counts a deal of this status; an open deal is counted nowhere.
+_OUTCOME_COLUMNS: dict[str, str] = {DealStatus.WON: "won_deals", DealStatus.LOST: "lost_deals"}
+
+
+def _stage_outcomes_shift(deal: Deal, *, was: str, becomes: str, leaving: Stage | None = None) -> None:
+    """Move the deal's count from the `was` to the `becomes` column of every open stage it has been in.
+
+    Those stages are the targets of its history, which start with its first stage, plus `leaving`, the
+    open stage it is closing from, in case the history lacks it. One query to take a deal out, three to
+    count it in, however long its history; the caller's transaction holds the deal's row lock.
+    """
+    taken, added = _OUTCOME_COLUMNS.get(was), _OUTCOME_COLUMNS.get(becomes)
+    changes: dict[str, Any] = {}
+    if taken:
+        # Never below zero: a count that is off (rebuild it) must not block a user's reopen or delete.
+        changes[taken] = Greatest(F(taken) - 1, Value(0))
+    if added:
+        changes[added] = F(added) + 1
+    if not changes:
+        return
+    passed = StageChange.objects.filter(deal_id=deal.pk, to_stage__kind=StageKind.OPEN).order_by()
+    if not added:
+        StageOutcome.objects.filter(stage_id__in=passed.values("to_stage_id")).update(**changes)
+        return
+    stage_ids = set(passed.values_list("to_stage_id", flat=True).distinct())
+    if leaving is not None and leaving.kind == StageKind.OPEN:
+        stage_ids.add(leaving.pk)
+    if not stage_ids:
+        return
+    StageOutcome.objects.bulk_create(
+        [StageOutcome(stage_id=stage_id) for stage_id in sorted(stage_ids)], ignore_conflicts=True
+    )
+    StageOutcome.objects.filter(stage_id__in=stage_ids).update(**changes)
 
 
 # --- deals --------------------------------------------------------------------------------------------
@@ -419,13 +455,15 @@ def deal_move(
         ),
         qualification=deal_qualification(deal),
     )
-    from_stage = deal.stage
+    from_stage, was = deal.stage, deal.status
     deal.stage, deal.pipeline_id = target, target.pipeline_id
     deal.status = DealStatus.OPEN
     deal.won_at = deal.lost_at = None
     deal.lost_reason = ""
     deal.stage_entered_at = timezone.now()
     _save(deal, ["stage", "pipeline", "status", "won_at", "lost_at", "lost_reason", "stage_entered_at"])
+    # Taken out before the new history row: the deal was not counted in the stage it enters now.
+    _stage_outcomes_shift(deal, was=was, becomes=DealStatus.OPEN)
     _record_stage_change(deal, actor=actor, from_stage=from_stage)
     return deal
 
@@ -450,7 +488,7 @@ def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: s
             fields={"lost_reason": _("required")},
         )
     now = timezone.now()
-    from_stage = deal.stage
+    from_stage, was = deal.stage, deal.status
     deal.stage, deal.pipeline_id, deal.status = stage, stage.pipeline_id, status
     deal.won_at = now if status == DealStatus.WON else None
     deal.lost_at = now if status == DealStatus.LOST else None
@@ -458,6 +496,7 @@ def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: s
     deal.stage_entered_at = now
     _save(deal, ["stage", "pipeline", "status", "won_at", "lost_at", "lost_reason", "stage_entered_at"])
     _record_stage_change(deal, actor=actor, from_stage=from_stage, note=deal.lost_reason)
+    _stage_outcomes_shift(deal, was=was, becomes=status, leaving=from_stage)
     return deal
 
 
@@ -497,7 +536,37 @@ def deal_lose(*, actor: User, deal_id: int, lost_reason: str, expected_version: 
 def deal_delete(*, actor: User, deal_id: int, expected_version: int | None = None) -> None:
     deal = _deal_for_change(actor, deal_id)
     _check_version(deal, expected_version)
+    _stage_outcomes_shift(deal, was=deal.status, becomes=DealStatus.OPEN)  # before its history goes too
     deal.delete()
+
+
+# --- empirical stage outcomes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stage_outcomes_rebuild() -> int:
+    """Recount every open stage's won and lost deals from the stage history, in one aggregate query.
+
+    The services keep the counts as deals close, reopen and go; this is for after loads that write rows
+    directly (the demo generator, restores). Returns how many stages have closed deals.
+    """
+    StageOutcome.objects.all().delete()
+    counts = (
+        StageChange.objects.filter(
+            to_stage__kind=StageKind.OPEN, deal__status__in=[DealStatus.WON, DealStatus.LOST]
+        )
+        .values("to_stage_id")
+        .annotate(
+            won=Count("deal_id", distinct=True, filter=Q(deal__status=DealStatus.WON)),
+            lost=Count("deal_id", distinct=True, filter=Q(deal__status=DealStatus.LOST)),
+        )
+        .order_by()
+    )
+    created = StageOutcome.objects.bulk_create(
+        StageOutcome(stage_id=row["to_stage_id"], won_deals=row["won"], lost_deals=row["lost"])
+        for row in counts
+    )
+    return len(created)
 
 
 # --- contacts and buying authority --------------------------------------------------------------------

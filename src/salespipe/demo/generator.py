@@ -27,6 +27,7 @@ import time
 import traceback
 import zlib
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +54,7 @@ from salespipe.deals.models import (
     Stage,
     StageChange,
     StageKind,
+    StageOutcome,
     Urgency,
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
@@ -70,6 +72,7 @@ from salespipe.demo.bulk import (
     row_writer,
     table_spec,
 )
+from salespipe.demo.quotas import write_quotas_and_plans
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import Role, Team, User
 
@@ -82,6 +85,9 @@ DIRECTORY_BATCH = 20_000
 MAX_ORGANIZATIONS = 100_000  # past this, more companies add rows but nothing to look at
 BIG_RUN_DEALS = 50_000  # from here on indexes are built after the load
 REPS_PER_TEAM = 10
+# A company of a hundred reps or more runs bigger teams: the product's design size is 200 reps in teams
+# of 20 (the manager's dashboard and numbers are measured on such a team).
+BIG_TEAM_REPS, REPS_PER_BIG_TEAM = 100, 20
 
 # Foreign-currency deals are valued with these rates (units of EUR per unit) unless the database
 # already has a rate for the currency, which then wins so the demo agrees with the admin's settings.
@@ -213,6 +219,7 @@ def generate(
         clock=clock, team=team, directory=directory, pipeline=pipeline, currencies=currencies, seed=seed
     )
     counts = {"deals": 0, "stage_changes": 0, "deal_contacts": 0, "activities": 0}
+    outcomes: Counter[tuple[int, bool]] = Counter()
     big_tables = [Deal, StageChange, DealContact, Activity]
     deferred = big_tables if defer_indexes else []
     with (
@@ -226,6 +233,7 @@ def generate(
                 counts["stage_changes"] += writer.write(factory.stage_change_spec, chunk.stage_changes)
                 counts["deal_contacts"] += writer.write(factory.contact_spec, chunk.contacts)
                 counts["activities"] += writer.write(factory.activity_spec, chunk.activities)
+            outcomes.update(chunk.stage_outcomes)
             report(f"deals {counts['deals']}/{deals}")
         if defer_indexes:
             report("building indexes")  # and, on PostgreSQL, checking the foreign keys
@@ -233,6 +241,11 @@ def generate(
     reset_sequences(connection, [Team, User, Organization, Person, Deal, StageChange, DealContact, Activity])
     if defer_indexes:
         analyze(connection, big_tables)
+    _write_stage_outcomes(outcomes)
+    quotas = write_quotas_and_plans(
+        rep_ids=[rep.user_id for rep in team.reps], team_ids=team.team_ids, today=today, seed=seed
+    )
+    report(f"quotas {quotas}, commission plans for {len(team.reps)} reps")
     return DemoSummary(
         teams=len(team.team_ids),
         managers=len(team.manager_ids),
@@ -245,6 +258,22 @@ def generate(
         deal_contacts=counts["deal_contacts"],
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _write_stage_outcomes(outcomes: Counter[tuple[int, bool]]) -> None:
+    """Store the won and lost deals per open stage, as the services would have kept them.
+
+    They are tallied while the deals are made: `stage_outcomes_rebuild()` finds the same from the
+    history (the tests hold them to it), but at a million deals its recount would add many seconds.
+    """
+    with transaction.atomic():
+        StageOutcome.objects.all().delete()
+        StageOutcome.objects.bulk_create(
+            StageOutcome(
+                stage_id=stage_id, won_deals=outcomes[stage_id, True], lost_deals=outcomes[stage_id, False]
+            )
+            for stage_id in sorted({stage_id for stage_id, _ in outcomes})
+        )
 
 
 # --- Pipeline -------------------------------------------------------------------------------------
@@ -417,7 +446,7 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
     password_hash = make_password(password)  # once: hashing is deliberately slow
     taken_usernames = set(User.objects.values_list("username", flat=True))
     taken_team_names = set(Team.objects.values_list("name", flat=True))
-    team_count = math.ceil(reps / REPS_PER_TEAM)
+    team_count = math.ceil(reps / (REPS_PER_BIG_TEAM if reps >= BIG_TEAM_REPS else REPS_PER_TEAM))
     # One team emails its prospects before appointments (and one of its reps opts out); elsewhere a
     # couple of reps do so on their own.
     emailing_team = 1 if team_count > 1 else 0
@@ -905,6 +934,8 @@ class _Chunk:
     contacts: list[Row]
     activities: list[Row]
     next_ids: _Ids
+    # (open stage id, won) -> closed deals that entered the stage, counted once however often they did
+    stage_outcomes: Counter[tuple[int, bool]]
 
 
 class _DealFactory:
@@ -1028,6 +1059,8 @@ class _DealFactory:
 
         deal_rows: list[Row] = []
         change_rows: list[Row] = []
+        # (top stage, path variant, won) of the closed deals, for the stage outcomes at the end.
+        closed_paths: Counter[tuple[int, int, bool]] = Counter()
         contact_rows: list[Row] = []
         activity_rows: list[Row] = []
         append_activity = activity_rows.append
@@ -1368,6 +1401,8 @@ class _DealFactory:
             variant = int(rnd() * _PATH_VARIANTS)
             path, trial_position = paths[top][variant], trial_positions[top][variant]
             walked = path.stages
+            if closed:
+                closed_paths[top, variant, won] += 1
             trial = None
             if trial_position >= 0:
                 chance = _TRIAL_CHANCE_WON if won else _TRIAL_CHANCE_LOST if closed else _TRIAL_CHANCE_OPEN
@@ -1650,12 +1685,18 @@ class _DealFactory:
                 )
             )
 
+        # A closed deal's history enters each stage of its path (the first at creation), then a closed one.
+        stage_outcomes: Counter[tuple[int, bool]] = Counter()
+        for (path_top, path_variant, path_won), closed_deals in closed_paths.items():
+            for stage in set(paths[path_top][path_variant].stages):
+                stage_outcomes[open_ids[stage], path_won] += closed_deals
         return _Chunk(
             deals=deal_rows,
             stage_changes=change_rows,
             contacts=contact_rows,
             activities=activity_rows,
             next_ids=next_ids,
+            stage_outcomes=stage_outcomes,
         )
 
 
