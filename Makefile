@@ -20,7 +20,7 @@ $(UV):
 setup: $(UV) node_modules/.package-lock.json
 	$(UV) sync --frozen --quiet --python "$$(command -v $(PYTHON))"
 
-# Front-end libraries (htmx, SortableJS, Pico CSS) come from the npm registry, pinned by package-lock.json.
+# Front-end libraries (htmx, SortableJS, Pico CSS, Chart.js) come from the npm registry, pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "Salespipe needs Node.js's npm to install its front-end libraries." >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
