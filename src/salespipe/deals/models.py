@@ -301,9 +301,7 @@ class StageOutcome(models.Model):
     loads), so a deal's empirical win probability is one row away instead of a scan of the stage history.
     """
 
-    stage = models.OneToOneField(
-        Stage, on_delete=models.CASCADE, primary_key=True, related_name="outcome"
-    )
+    stage = models.OneToOneField(Stage, on_delete=models.CASCADE, primary_key=True, related_name="outcome")
     won_deals = models.PositiveIntegerField(default=0)
     lost_deals = models.PositiveIntegerField(default=0)
 

@@ -23,22 +23,30 @@ def count_outcomes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deals', '0005_meeting_gate'),
+        ("deals", "0005_meeting_gate"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StageOutcome',
+            name="StageOutcome",
             fields=[
-                ('stage', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='outcome', serialize=False, to='deals.stage')),
-                ('won_deals', models.PositiveIntegerField(default=0)),
-                ('lost_deals', models.PositiveIntegerField(default=0)),
+                (
+                    "stage",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="outcome",
+                        serialize=False,
+                        to="deals.stage",
+                    ),
+                ),
+                ("won_deals", models.PositiveIntegerField(default=0)),
+                ("lost_deals", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'stage outcome',
-                'verbose_name_plural': 'stage outcomes',
+                "verbose_name": "stage outcome",
+                "verbose_name_plural": "stage outcomes",
             },
         ),
         migrations.RunPython(count_outcomes, migrations.RunPython.noop),

@@ -7,86 +7,278 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0003_notification_preferences'),
+        ("people", "0003_notification_preferences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CommissionPlan',
+            name="CommissionPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('base_rate', models.DecimalField(decimal_places=2, help_text='Percent of won revenue paid below the first tier.', max_digits=5, verbose_name='base rate (%)')),
-                ('cap', models.DecimalField(blank=True, decimal_places=2, help_text='The most the plan pays for one period, in the base currency; empty for no cap.', max_digits=16, null=True, verbose_name='cap')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "base_rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Percent of won revenue paid below the first tier.",
+                        max_digits=5,
+                        verbose_name="base rate (%)",
+                    ),
+                ),
+                (
+                    "cap",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="The most the plan pays for one period, in the base currency; empty for no cap.",
+                        max_digits=16,
+                        null=True,
+                        verbose_name="cap",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'commission plan',
-                'verbose_name_plural': 'commission plans',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('base_rate__gte', Decimal('0')), ('base_rate__lte', Decimal('100'))), name='commission_base_rate_range'), models.CheckConstraint(condition=models.Q(('cap__isnull', True), ('cap__gte', Decimal('0')), _connector='OR'), name='commission_cap_not_negative')],
+                "verbose_name": "commission plan",
+                "verbose_name_plural": "commission plans",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("base_rate__gte", Decimal("0")), ("base_rate__lte", Decimal("100"))
+                        ),
+                        name="commission_base_rate_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("cap__isnull", True), ("cap__gte", Decimal("0")), _connector="OR"
+                        ),
+                        name="commission_cap_not_negative",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CommissionAssignment',
+            name="CommissionAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(blank=True, help_text='Empty: until further notice.', null=True, verbose_name='until')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commission_assignments', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='quotas.commissionplan', verbose_name='plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="from")),
+                (
+                    "ends_on",
+                    models.DateField(
+                        blank=True, help_text="Empty: until further notice.", null=True, verbose_name="until"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commission_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="quotas.commissionplan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'commission plan assignment',
-                'verbose_name_plural': 'commission plan assignments',
-                'ordering': ['user', '-starts_on'],
-                'indexes': [models.Index(fields=['user', 'starts_on'], name='commission_user_start')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('starts_on__lte', models.F('ends_on')), _connector='OR'), name='commission_assignment_order')],
+                "verbose_name": "commission plan assignment",
+                "verbose_name_plural": "commission plan assignments",
+                "ordering": ["user", "-starts_on"],
+                "indexes": [models.Index(fields=["user", "starts_on"], name="commission_user_start")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ends_on__isnull", True),
+                            ("starts_on__lte", models.F("ends_on")),
+                            _connector="OR",
+                        ),
+                        name="commission_assignment_order",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CommissionTier',
+            name="CommissionTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_attainment', models.DecimalField(decimal_places=2, help_text='e.g. 100 for accelerators.', max_digits=7, verbose_name='from attainment (%)')),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='rate (%)')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tiers', to='quotas.commissionplan', verbose_name='plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_attainment",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="e.g. 100 for accelerators.",
+                        max_digits=7,
+                        verbose_name="from attainment (%)",
+                    ),
+                ),
+                ("rate", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="rate (%)")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tiers",
+                        to="quotas.commissionplan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'commission tier',
-                'verbose_name_plural': 'commission tiers',
-                'ordering': ['plan', 'from_attainment'],
-                'constraints': [models.UniqueConstraint(fields=('plan', 'from_attainment'), name='commission_tier_unique'), models.CheckConstraint(condition=models.Q(('from_attainment__gt', Decimal('0'))), name='commission_tier_positive'), models.CheckConstraint(condition=models.Q(('rate__gte', Decimal('0')), ('rate__lte', Decimal('100'))), name='commission_tier_rate_range')],
+                "verbose_name": "commission tier",
+                "verbose_name_plural": "commission tiers",
+                "ordering": ["plan", "from_attainment"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("plan", "from_attainment"), name="commission_tier_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("from_attainment__gt", Decimal("0"))),
+                        name="commission_tier_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rate__gte", Decimal("0")), ("rate__lte", Decimal("100"))),
+                        name="commission_tier_rate_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Quota',
+            name="Quota",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_kind', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year')], max_length=8, verbose_name='period')),
-                ('starts_on', models.DateField(verbose_name='first day')),
-                ('ends_on', models.DateField(verbose_name='last day')),
-                ('target_value', models.DecimalField(decimal_places=2, help_text='Won value to reach in the period, in the base currency.', max_digits=16, verbose_name='target revenue')),
-                ('target_deals', models.PositiveIntegerField(blank=True, null=True, verbose_name='target won deals')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='quotas', to='people.team', verbose_name='team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='quotas', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+                        max_length=8,
+                        verbose_name="period",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="first day")),
+                ("ends_on", models.DateField(verbose_name="last day")),
+                (
+                    "target_value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Won value to reach in the period, in the base currency.",
+                        max_digits=16,
+                        verbose_name="target revenue",
+                    ),
+                ),
+                (
+                    "target_deals",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="target won deals"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quotas",
+                        to="people.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quotas",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quota',
-                'verbose_name_plural': 'quotas',
-                'ordering': ['starts_on', 'period_kind'],
-                'indexes': [models.Index(fields=['user', 'starts_on'], name='quota_user_start'), models.Index(fields=['team', 'starts_on'], name='quota_team_start')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('user__isnull', False), ('team__isnull', True)), models.Q(('user__isnull', True), ('team__isnull', False)), _connector='OR'), name='quota_for_user_or_team'), models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('user', 'period_kind', 'starts_on'), name='quota_user_period_unique'), models.UniqueConstraint(condition=models.Q(('team__isnull', False)), fields=('team', 'period_kind', 'starts_on'), name='quota_team_period_unique'), models.CheckConstraint(condition=models.Q(('starts_on__lte', models.F('ends_on'))), name='quota_period_order'), models.CheckConstraint(condition=models.Q(('target_value__gte', Decimal('0'))), name='quota_not_negative')],
+                "verbose_name": "quota",
+                "verbose_name_plural": "quotas",
+                "ordering": ["starts_on", "period_kind"],
+                "indexes": [
+                    models.Index(fields=["user", "starts_on"], name="quota_user_start"),
+                    models.Index(fields=["team", "starts_on"], name="quota_team_start"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("user__isnull", False), ("team__isnull", True)),
+                            models.Q(("user__isnull", True), ("team__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="quota_for_user_or_team",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("user__isnull", False)),
+                        fields=("user", "period_kind", "starts_on"),
+                        name="quota_user_period_unique",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("team__isnull", False)),
+                        fields=("team", "period_kind", "starts_on"),
+                        name="quota_team_period_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("starts_on__lte", models.F("ends_on"))), name="quota_period_order"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("target_value__gte", Decimal("0"))), name="quota_not_negative"
+                    ),
+                ],
             },
         ),
     ]
