@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     "salespipe.activities",
     "salespipe.notifications",
     "salespipe.quotas",
-    # No models: "My numbers" (selectors, pages, API and CLI over deals and quotas).
     "salespipe.numbers",
     # No models: installed for its pages' templates (reports, the deal page's suggestions panel).
     "salespipe.analytics",

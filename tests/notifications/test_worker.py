@@ -20,6 +20,7 @@ from salespipe.notifications.worker import periodic_tick
 
 SEND_DUE = "salespipe.notifications.tasks.notifications_send_due"
 PRUNE = "salespipe.notifications.tasks.task_results_prune"
+TRACK_RECORDS = "salespipe.numbers.tasks.track_records_refresh_due"
 
 
 def at(*parts: int) -> dt.datetime:
@@ -31,6 +32,7 @@ def test_the_default_backend_is_the_database_and_the_periodic_jobs_are_registere
     assert [(job.name, job.every) for job in periodic_jobs()] == [
         (SEND_DUE, MINUTE),
         (PRUNE, dt.timedelta(hours=1)),
+        (TRACK_RECORDS, dt.timedelta(hours=1)),
     ]
 
 
@@ -42,7 +44,7 @@ def test_a_periodic_job_is_enqueued_once_per_minute_however_often_the_worker_tic
     # a clock that went back (another machine's, slightly behind) enqueues nothing either
     clock_behind = periodic_tick(now=at(2026, 3, 2, 10, 0, 59))
 
-    assert (first, same_minute, next_minute, clock_behind) == ([SEND_DUE, PRUNE], [], [SEND_DUE], [])
+    assert (first, same_minute, next_minute, clock_behind) == ([SEND_DUE, PRUNE, TRACK_RECORDS], [], [SEND_DUE], [])
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 2
     assert PeriodicJobMark.objects.get(name=SEND_DUE).last_slot_at == at(2026, 3, 2, 10, 1)
 
@@ -52,7 +54,7 @@ def test_a_worker_back_after_an_hour_enqueues_the_job_once_not_sixty_times() -> 
     periodic_tick(now=at(2026, 3, 2, 10, 0))
     later = periodic_tick(now=at(2026, 3, 2, 11, 0, 30))
 
-    assert later == [SEND_DUE, PRUNE]
+    assert later == [SEND_DUE, PRUNE, TRACK_RECORDS]
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 2
 
 
@@ -83,8 +85,8 @@ def test_workers_ticking_at_the_same_moment_enqueue_the_job_once() -> None:
     # then every due job was enqueued exactly once, by whichever worker claimed it
     assert errors == []
     claimed = sorted(name for names in enqueued for name in names)
-    assert len(claimed) == 2
-    assert len(set(claimed)) == 2
+    assert len(claimed) == 3
+    assert len(set(claimed)) == 3
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 1
 
 
@@ -92,7 +94,7 @@ def test_workers_ticking_at_the_same_moment_enqueue_the_job_once() -> None:
 def test_the_batch_worker_runs_the_due_periodic_jobs_and_records_their_results(run_worker: Any) -> None:
     ran = run_worker()
 
-    assert ran == 2
+    assert ran == 3
     result = DBTaskResult.objects.get(task_path=SEND_DUE)
     assert result.status == "SUCCESSFUL"
     assert result.return_value == {"prospect_emails": 0, "digests": 0, "emails_retried": 0}
@@ -110,7 +112,7 @@ def test_old_task_results_are_pruned_and_recent_ones_kept(run_worker: Any) -> No
     deleted = task_results_prune.call()
 
     # then only the old ones are gone
-    assert deleted == 2
+    assert deleted == 3
     assert DBTaskResult.objects.count() == 1
 
 
@@ -119,6 +121,6 @@ def test_salespipe_worker_batch_runs_what_is_due_and_says_how_much(run_worker: A
     result = CliRunner().invoke(main, ["worker", "--batch"])
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "Ran 2 tasks."
+    assert result.stdout.strip() == "Ran 3 tasks."
     again = CliRunner().invoke(main, ["worker", "--batch"])
     assert again.stdout.strip() == "Ran 0 tasks."

@@ -164,6 +164,9 @@ class Deal(models.Model):
             models.Index(fields=["status", "won_at"], name="deal_status_won_at"),
             models.Index(fields=["status", "lost_at"], name="deal_status_lost_at"),
             models.Index(fields=["status", "expected_close_date"], name="deal_status_close"),
+            # What a person or team won or lost in a period (My numbers, the plan's track record).
+            models.Index(fields=["owner", "won_at"], condition=Q(status="won"), name="deal_owner_won_at"),
+            models.Index(fields=["owner", "lost_at"], condition=Q(status="lost"), name="deal_owner_lost_at"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="deal_value_not_negative"),

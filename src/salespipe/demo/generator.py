@@ -74,6 +74,7 @@ from salespipe.demo.bulk import (
 )
 from salespipe.demo.quotas import write_quotas_and_plans
 from salespipe.directory.models import Organization, Person
+from salespipe.numbers.services import track_records_refresh
 from salespipe.people.models import Role, Team, User
 
 DAY = 24 * 60
@@ -246,6 +247,8 @@ def generate(
         rep_ids=[rep.user_id for rep in team.reps], team_ids=team.team_ids, today=today, seed=seed
     )
     report(f"quotas {quotas}, commission plans for {len(team.reps)} reps")
+    # The worker counts these once a day; the demo's plan should not wait for it.
+    report(f"track records {track_records_refresh()}")
     return DemoSummary(
         teams=len(team.team_ids),
         managers=len(team.manager_ids),

@@ -10,19 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
-from salespipe.analytics import sql
 from salespipe.analytics.commission import CommissionRules, Tier, commission_due
 from salespipe.analytics.forecast import (
     Expected,
@@ -46,26 +43,21 @@ from salespipe.analytics.periods import (
     period_parse,
 )
 from salespipe.analytics.plan import (
-    COMPANY,
-    OWN,
-    TEAM,
     Plan,
     PlanDefaults,
-    TrackRecord,
     rates_from,
     reverse_funnel,
 )
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.money import base_currency
 from salespipe.deals.models import Deal, DealStatus, Stage
+from salespipe.numbers.track_records import track_record_since, track_records_for
 from salespipe.people.models import Role, Team, User
 from salespipe.people.selectors import user_can_manage
 from salespipe.quotas.models import CommissionAssignment
 from salespipe.quotas.resolution import QuotaBook, ResolvedQuota, quota_book
 
 FLOW_MONTHS = 6
-TRACK_RECORD_DAYS = 365
-NOT_HELD = (ActivityOutcome.NO_SHOW, ActivityOutcome.CANCELLED_BY_PROSPECT, ActivityOutcome.RESCHEDULED)
 USER, TEAM_SCOPE, COMPANY_SCOPE = "user", "team", "company"
 NUMBERS = ("won", "expected", "open", "undated", "overdue")
 
@@ -243,7 +235,13 @@ def numbers_report(
             )
 
     records = []
-    for basis, record in _track_records(scope, today):
+    for basis, record in track_records_for(
+        owner_id=scope.user.pk if scope.user is not None else None,
+        team_id=scope.team.pk if scope.team is not None else (scope.user.team_id if scope.user else None),
+        company=scope.kind == COMPANY_SCOPE,
+        today=today,
+        since=track_record_since(today, _company_zone()),
+    ):
         records.append((basis, record))
         if record.sufficient:
             break
@@ -380,7 +378,8 @@ def _open_deals(scope: NumbersScope, end: dt.date, today: dt.date) -> list[_Open
         Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
         .filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
         .annotate(
-            close_month=TruncMonth("expected_close_date"),
+            # "2026-12": SQLite's date functions call into Python for every row; text does not.
+            close_month=Substr(Cast("expected_close_date", CharField()), 1, 7),
             overdue=Case(
                 When(expected_close_date__lt=today, then=Value(1)),
                 default=Value(0),
@@ -394,7 +393,7 @@ def _open_deals(scope: NumbersScope, end: dt.date, today: dt.date) -> list[_Open
     return [
         _OpenGroup(
             owner_id=row["owner_id"],
-            month=row["close_month"],
+            month=None if row["close_month"] is None else dt.date.fromisoformat(row["close_month"] + "-01"),
             overdue=bool(row["overdue"]),
             open_deals=OpenDeals(
                 row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0)
@@ -505,88 +504,6 @@ def _members(
         # The company's list is everyone who sells: reps always, others when they have something.
         lines = [line for line in lines if line.user.role == Role.REP or line.won or line.expected]
     return lines
-
-
-# --- track record for the plan ------------------------------------------------------------------------------
-
-
-def _track_record_measures() -> list[sql.Measure]:
-    return [
-        sql.Measure("won_deals", "SUM(k_won)"),
-        sql.Measure("lost_deals", "SUM(1 - k_won)"),
-        sql.Measure("won_value", "SUM(CASE WHEN k_won = 1 THEN k_value ELSE 0 END)"),
-        sql.Measure(
-            "cycle_days",
-            sql.percentile_sql(sql.days_between_sql("k_created", "k_won_at"), 0.5, where="k_won = 1"),
-        ),
-        sql.Measure("appointment_won", "SUM(CASE WHEN k_met = 1 AND k_won = 1 THEN 1 ELSE 0 END)"),
-        sql.Measure("appointment_lost", "SUM(CASE WHEN k_met = 1 AND k_won = 0 THEN 1 ELSE 0 END)"),
-    ]
-
-
-def _closed_deals(rows: Q, since: dt.datetime) -> QuerySet[Any, Any]:
-    held_meeting = Exists(
-        Activity.objects.filter(
-            deal_id=OuterRef("pk"), kind=ActivityKind.MEETING, done_at__isnull=False
-        ).exclude(outcome__in=NOT_HELD)
-    )
-    return (
-        Deal.objects.filter(rows)
-        .filter(Q(status=DealStatus.WON, won_at__gte=since) | Q(status=DealStatus.LOST, lost_at__gte=since))
-        .annotate(
-            k_owner=F("owner_id"),
-            k_team=F("owner__team_id"),
-            k_won=Case(
-                When(status=DealStatus.WON, then=Value(1)), default=Value(0), output_field=IntegerField()
-            ),
-            k_value=F("base_value"),
-            k_created=F("created_at"),
-            k_won_at=F("won_at"),
-            k_met=Case(When(held_meeting, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        )
-        .values("k_owner", "k_team", "k_won", "k_value", "k_created", "k_won_at", "k_met")
-    )
-
-
-def _activity_counts(rows: Q, since: dt.datetime) -> tuple[int, int]:
-    """Prospecting calls made and meetings held since `since`: one query."""
-    counts = Activity.objects.filter(
-        rows, done_at__gte=since, kind__in=[ActivityKind.CALL, ActivityKind.MEETING]
-    ).aggregate(
-        calls=Count("pk", filter=Q(kind=ActivityKind.CALL, purpose="")),
-        meetings=Count("pk", filter=Q(kind=ActivityKind.MEETING) & ~Q(outcome__in=NOT_HELD)),
-    )
-    return counts["calls"] or 0, counts["meetings"] or 0
-
-
-def _track_record(rows: Q, since: dt.datetime) -> TrackRecord:
-    groups = sql.rollup(_closed_deals(rows, since), _track_record_measures())
-    row = groups.get(("all", None)) or {}
-    calls, meetings = _activity_counts(rows, since)
-    cycle = row.get("cycle_days")
-    return TrackRecord(
-        won_deals=int(row.get("won_deals") or 0),
-        lost_deals=int(row.get("lost_deals") or 0),
-        won_value=Decimal(str(row.get("won_value") or 0)),
-        cycle_days=None if cycle is None else float(cycle),
-        appointment_won=int(row.get("appointment_won") or 0),
-        appointment_lost=int(row.get("appointment_lost") or 0),
-        appointments=meetings,
-        calls=calls,
-    )
-
-
-def _track_records(scope: NumbersScope, today: dt.date) -> Iterator[tuple[str, TrackRecord]]:
-    """The track records in fallback order (own, team, company), each computed only when asked for, so
-    a rep with enough history of their own costs no company-wide scan."""
-    since = _day_start(today - dt.timedelta(days=TRACK_RECORD_DAYS))
-    levels: list[tuple[str, Q]] = [(OWN, scope.owns())]
-    if scope.kind == USER and scope.user is not None and scope.user.team_id is not None:
-        levels.append((TEAM, Q(owner__team_id=scope.user.team_id)))
-    if scope.kind != COMPANY_SCOPE:
-        levels.append((COMPANY, Q()))
-    for basis, rows in levels:
-        yield basis, _track_record(rows, since)
 
 
 # --- the deals behind a number ------------------------------------------------------------------------------
