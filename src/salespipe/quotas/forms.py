@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from salespipe.deals.forms import DateInput
 
@@ -59,7 +60,10 @@ class CommissionPlanForm(forms.Form):
         help_text=_("The most the plan pays for one period, in the base currency; empty for no cap."),
     )
     is_active = forms.BooleanField(
-        label=_("Active"), required=False, initial=True, help_text=_("Only active plans can be assigned.")
+        label=pgettext_lazy("commission plan", "Active"),
+        required=False,
+        initial=True,
+        help_text=_("Only active plans can be assigned."),
     )
 
 
