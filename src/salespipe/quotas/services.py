@@ -427,7 +427,8 @@ def commission_unassign(*, actor: User, assignment_id: int) -> None:
     later assignment continuing it) keeps its end."""
     _require_assigner(actor)
     assignment = (
-        CommissionAssignment.objects.select_for_update()
+        # Only this row: the scope joins the user's team, the nullable side of an outer join.
+        CommissionAssignment.objects.select_for_update(of=("self",))
         .filter(owner_scope(actor, owner_field="user"), pk=assignment_id)
         .first()
     )
