@@ -63,3 +63,15 @@ def timed(client: Client, url: str, headers: dict[str, str], runs: int) -> Measu
         kib=round(len(response.content) / 1024, 1),
         status=response.status_code,
     )
+
+
+def measures_table(results: list[Measure]) -> list[str]:
+    """The measures as a Markdown table, as docs/benchmarks.md shows them; a size of 0 (no HTTP) is "-"."""
+    lines = ["| actor | request | median | slowest | queries | size |", "|---|---|---|---|---|---|"]
+    for result in results:
+        size = f"{result.kib:,.1f} KiB" if result.kib else "-"
+        lines.append(
+            f"| {result.actor} | {result.request} | {result.median_ms:,.1f} ms | {result.max_ms:,.1f} ms "
+            f"| {result.queries} | {size} |"
+        )
+    return lines

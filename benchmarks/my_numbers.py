@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from _common import Measure, setup_django, timed
+from _common import Measure, measures_table, setup_django, timed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,14 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"database {connection.vendor}, {deals:,} deals, median of {args.runs} runs")
     print()
-    print("| actor | request | median | slowest | queries | size |")
-    print("|---|---|---|---|---|---|")
-    for result in results:
-        size = f"{result.kib:,.1f} KiB" if result.kib else "-"
-        print(
-            f"| {result.actor} | {result.request} | {result.median_ms:,.1f} ms | {result.max_ms:,.1f} ms "
-            f"| {result.queries} | {size} |"
-        )
+    for line in measures_table(results):
+        print(line)
     return 0
 
 
