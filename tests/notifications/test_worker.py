@@ -44,7 +44,12 @@ def test_a_periodic_job_is_enqueued_once_per_minute_however_often_the_worker_tic
     # a clock that went back (another machine's, slightly behind) enqueues nothing either
     clock_behind = periodic_tick(now=at(2026, 3, 2, 10, 0, 59))
 
-    assert (first, same_minute, next_minute, clock_behind) == ([SEND_DUE, PRUNE, TRACK_RECORDS], [], [SEND_DUE], [])
+    assert (first, same_minute, next_minute, clock_behind) == (
+        [SEND_DUE, PRUNE, TRACK_RECORDS],
+        [],
+        [SEND_DUE],
+        [],
+    )
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 2
     assert PeriodicJobMark.objects.get(name=SEND_DUE).last_slot_at == at(2026, 3, 2, 10, 1)
 
