@@ -81,6 +81,8 @@ class User(AbstractUser):
         _("email prospects before appointments"), null=True, blank=True, default=None
     )
     daily_digest = models.BooleanField(_("daily agenda email"), default=True)
+    # Managers (and admins who lead a team) get their team's week on Monday morning.
+    weekly_digest = models.BooleanField(_("weekly team email"), default=True)
 
     class Meta:
         ordering = ["username"]
