@@ -343,9 +343,9 @@ def _parse_now(value: str | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--now", "now_text", default=None, help="Act as if it were this ISO 8601 time (default: now).")
 def remind(dry_run: bool, as_json: bool, now_text: str | None) -> None:
-    """Run the worker's minute once, now: queue the prospects' appointment reminder emails and the daily
-    digests that are due, and retry failed emails; the worker then delivers them. Safe beside running
-    workers: nothing is queued twice.
+    """Run the worker's minute once, now: queue the prospects' appointment reminder emails, the daily
+    digests and the managers' weekly digests that are due, and retry failed emails; the worker then
+    delivers them. Safe beside running workers: nothing is queued twice.
 
     \b
     With --dry-run, list what is due instead: engine reminders due and not yet acted on, the prospect
@@ -365,10 +365,11 @@ def remind(dry_run: bool, as_json: bool, now_text: str | None) -> None:
             click.echo(json.dumps({"now": now.isoformat(), "dry_run": False, **counts}, indent=2))
             return
         click.echo(
-            f"Queued {counts['prospect_emails']} prospect reminder email(s) and {counts['digests']} daily "
-            f"digest(s); {counts['emails_retried']} failed email(s) queued again."
+            f"Queued {counts['prospect_emails']} prospect reminder email(s), {counts['digests']} daily "
+            f"digest(s) and {counts['weekly_digests']} weekly digest(s); {counts['emails_retried']} failed "
+            "email(s) queued again."
         )
-        if counts["prospect_emails"] or counts["digests"] or counts["emails_retried"]:
+        if any(counts.values()):
             click.echo("The worker sends them (`salespipe serve` runs one; or `salespipe worker --batch`).")
 
 
@@ -401,6 +402,10 @@ def _echo_due(preview: Any, *, as_json: bool) -> None:
         {"user": user.username, "to": user.email, "day": day.isoformat(), "key": key}
         for user, day, key in preview.digests
     ]
+    weekly_digests = [
+        {"user": user.username, "to": user.email, "week": week, "key": key}
+        for user, week, key in preview.weekly_digests
+    ]
     if as_json:
         body = {
             "now": preview.now.isoformat(),
@@ -409,6 +414,7 @@ def _echo_due(preview: Any, *, as_json: bool) -> None:
             "more_reminders_due": preview.more_reminders,
             "prospect_emails": emails,
             "digests": digests,
+            "weekly_digests": weekly_digests,
             "emails_to_retry": preview.emails_to_retry,
         }
         click.echo(json.dumps(body, indent=2))
@@ -425,6 +431,9 @@ def _echo_due(preview: Any, *, as_json: bool) -> None:
     click.echo(f"Daily digests to send: {len(digests)}")
     for row in digests:
         click.echo(f"  {row['user']} <{row['to']}>  {row['day']}")
+    click.echo(f"Weekly digests to send: {len(weekly_digests)}")
+    for row in weekly_digests:
+        click.echo(f"  {row['user']} <{row['to']}>  {row['week']}")
     click.echo(f"Emails to retry: {preview.emails_to_retry}")
 
 
@@ -548,6 +557,7 @@ def manage(args: tuple[str, ...]) -> None:
 # Command groups that live with their domain.
 from salespipe.activities.commands import activity  # noqa: E402
 from salespipe.analytics.commands import report  # noqa: E402
+from salespipe.coaching.commands import advise  # noqa: E402
 from salespipe.numbers.commands import numbers  # noqa: E402
 from salespipe.quotas.commands import quota  # noqa: E402
 
@@ -555,6 +565,7 @@ main.add_command(activity)
 main.add_command(report)
 main.add_command(quota)
 main.add_command(numbers)
+main.add_command(advise)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ COMMANDS = [
     "activity",
     "report",
     "numbers",
+    "advise",
     "quota",
     "token",
     "manage",

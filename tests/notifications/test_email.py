@@ -23,12 +23,13 @@ from tests.notifications.conftest import Inbox, aware, free_port, point_mail_at,
 
 @pytest.fixture
 def meeting(rep: User, make_deal: Any, confirm_decision_maker: Any) -> Activity:
-    """A 45-minute meeting with Maria of Acme, on Monday 2 March 2026 at 10:00 in Athens. Daily digests
-    are off for everyone: these tests run the worker on the real clock, which may be someone's morning."""
+    """A 45-minute meeting with Maria of Acme, on Monday 2 March 2026 at 10:00 in Athens. Daily and weekly
+    digests are off for everyone: these tests run the worker on the real clock, which may be someone's
+    morning."""
     rep.first_name, rep.last_name, rep.email = "Nikos", "Papadakis", "nikos@seller.test"
     rep.time_zone = "Europe/Athens"
     rep.save()
-    User.objects.update(daily_digest=False)
+    User.objects.update(daily_digest=False, weekly_digest=False)
     deal = make_deal(rep, title="Acme: 20 licences")
     confirm_decision_maker(deal)
     person = PersonFactory(first_name="Maria", last_name="Georgiou", email="maria@acme.test")

@@ -39,12 +39,12 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture
 def seller(rep: User, team: Team) -> User:
-    """Nikos, of a team that emails its prospects before appointments. Daily digests are off for
-    everyone, so that only prospects' emails reach the inbox when the worker runs."""
+    """Nikos, of a team that emails its prospects before appointments. Daily and weekly digests are off
+    for everyone, so that only prospects' emails reach the inbox when the worker runs."""
     rep.first_name, rep.last_name, rep.email = "Nikos", "Papadakis", "nikos@seller.test"
     rep.time_zone = ATHENS
     rep.save()
-    User.objects.update(daily_digest=False)
+    User.objects.update(daily_digest=False, weekly_digest=False)
     team.prospect_reminder_emails = True
     team.save()
     return rep

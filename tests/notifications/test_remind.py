@@ -29,10 +29,10 @@ FRIDAY_MORNING = aware(ATHENS, 2026, 2, 27, 9, 0)
 @pytest.fixture
 def due(rep: User, team: Team, make_deal: Any, confirm_decision_maker: Any) -> Iterator[Activity]:
     """On Friday at 09:00 in Athens: the reminders of Monday's meeting with Maria are due, Maria is to be
-    emailed (the team does), and the rep's digest is due. Nobody else gets a digest."""
+    emailed (the team does), and the rep's digest is due. Nobody else gets a digest, daily or weekly."""
     rep.email, rep.time_zone = "nikos@seller.test", ATHENS
     rep.save()
-    User.objects.exclude(pk=rep.pk).update(daily_digest=False)
+    User.objects.exclude(pk=rep.pk).update(daily_digest=False, weekly_digest=False)
     team.prospect_reminder_emails = True
     team.save()
     with time_machine.travel(BOOKED_AT, tick=False) as clock:
@@ -94,7 +94,7 @@ def test_remind_queues_what_is_due_once(due: Activity) -> None:
     again = remind("--json")
 
     assert first.exit_code == 0, first.output
-    assert "Queued 1 prospect reminder email(s) and 1 daily digest(s)" in first.output
+    assert "Queued 1 prospect reminder email(s), 1 daily digest(s) and 0 weekly digest(s)" in first.output
     assert "salespipe worker --batch" in first.output
     assert again.exit_code == 0
     assert json.loads(again.output) == {
@@ -102,6 +102,7 @@ def test_remind_queues_what_is_due_once(due: Activity) -> None:
         "dry_run": False,
         "prospect_emails": 0,
         "digests": 0,
+        "weekly_digests": 0,
         "emails_retried": 0,
     }
     assert SentEmail.objects.count() == 2
@@ -137,5 +138,6 @@ def test_nothing_due_says_so(db: None) -> None:
 
     assert result.exit_code == 0
     assert result.output.strip() == (
-        "Queued 0 prospect reminder email(s) and 0 daily digest(s); 0 failed email(s) queued again."
+        "Queued 0 prospect reminder email(s), 0 daily digest(s) and 0 weekly digest(s); 0 failed email(s) "
+        "queued again."
     )

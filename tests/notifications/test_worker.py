@@ -102,7 +102,12 @@ def test_the_batch_worker_runs_the_due_periodic_jobs_and_records_their_results(r
     assert ran == 3
     result = DBTaskResult.objects.get(task_path=SEND_DUE)
     assert result.status == "SUCCESSFUL"
-    assert result.return_value == {"prospect_emails": 0, "digests": 0, "emails_retried": 0}
+    assert result.return_value == {
+        "prospect_emails": 0,
+        "digests": 0,
+        "weekly_digests": 0,
+        "emails_retried": 0,
+    }
 
 
 @pytest.mark.django_db

@@ -1,21 +1,37 @@
 """Reads for notifications: the calendar feed, the engine's reminders, what the worker finds due, and
-what a daily digest holds."""
+what a daily digest and a manager's weekly digest hold."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
+from django.conf import settings
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, Window
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Concat
 
 from salespipe.activities.models import Activity, ActivityKind
 from salespipe.activities.selectors import agenda_bounds
-from salespipe.core.business_time import is_working_time, working_hours_of
+from salespipe.analytics.advice import AdviceItem, advise
+from salespipe.analytics.forecast import money, ratio
+from salespipe.coaching.selectors import advice_facts, advice_thresholds
+from salespipe.core.business_time import WorkingHours, is_working_time, working_hours_of
+from salespipe.deals.models import Deal, DealStatus
 from salespipe.notifications.models import CalendarFeed, EmailStatus, SentEmail
-from salespipe.people.models import User
+from salespipe.numbers.selectors import (
+    NumbersReport,
+    NumbersScope,
+    OwnerNumbers,
+    company_today,
+    numbers_period,
+    numbers_report,
+    numbers_scope,
+)
+from salespipe.people.models import Team, User
 from salespipe.people.selectors import owner_scope
 
 # The feed shows the past month (what happened lately) and the coming year, at most this many events.
@@ -235,4 +251,222 @@ def digest_for(*, user: User, now: dt.datetime, size: int = DIGEST_SECTION_SIZE)
             order=by_due,
             size=size,
         ),
+    )
+
+
+# --- the weekly digest to managers --------------------------------------------------------------------------
+
+WEEKLY_DIGEST_KEY_PREFIX = "weekly-digest"
+# Each rep's advice in the weekly digest: the few items that matter most, as the advice engine orders them.
+WEEKLY_DIGEST_ADVICE_ITEMS = 3
+# "This week" in the digest: the seven days up to the moment it is written.
+WEEK = dt.timedelta(days=7)
+
+
+def iso_week(day: dt.date) -> str:
+    """The ISO week holding `day`, as people and keys write it: "2026-W10"."""
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def weekly_digest_key(*, user_id: int, week: str) -> str:
+    """One weekly digest per manager and ISO week."""
+    return f"{WEEKLY_DIGEST_KEY_PREFIX}:{user_id}:{week}"
+
+
+def weekly_digest_starts(day: dt.date, hours: WorkingHours) -> dt.datetime:
+    """When the weekly digest of the ISO week holding `day` falls due: the start of the working day on
+    Monday, or on the first working day of that week when Monday is not one of them."""
+    monday = day - dt.timedelta(days=day.isoweekday() - 1)
+    first_working_day = monday + dt.timedelta(days=min(hours.weekdays) - 1)
+    return dt.datetime.combine(first_working_day, hours.starts_at, tzinfo=hours.zone)
+
+
+def _key_sent(prefix: str, suffix: str) -> Exists:
+    """Whether the email keyed `<prefix>:<the outer user's id>:<suffix>` was queued: an indexed lookup."""
+    return Exists(
+        SentEmail.objects.filter(
+            key=Concat(
+                Value(f"{prefix}:"),
+                Cast(OuterRef("pk"), output_field=CharField()),
+                Value(f":{suffix}"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def weekly_digests_due(*, now: dt.datetime, limit: int) -> list[tuple[User, str]]:
+    """Managers whose weekly digest is due now, with their ISO week: active, with an email address and
+    the weekly digest on, managing at least one team, at work now on their own clock, past the start of
+    their week's first working day (`weekly_digest_starts`), and not yet sent that week's digest. A
+    worker that was down on Monday morning finds it due later that week, in working hours; once the
+    week is over, it is the next week's that falls due. One query: whether each manager had the digest
+    of each week someone on Earth may be living now is an indexed lookup of its key."""
+    weeks = sorted(
+        {iso_week((now.astimezone(dt.UTC) + dt.timedelta(days=offset)).date()) for offset in (-1, 0, 1)}
+    )
+    sent = {
+        f"weekly_sent_{index}": _key_sent(WEEKLY_DIGEST_KEY_PREFIX, week) for index, week in enumerate(weeks)
+    }
+    candidates = (
+        User.objects.filter(
+            Exists(Team.objects.filter(manager_id=OuterRef("pk"))), is_active=True, weekly_digest=True
+        )
+        .exclude(email="")
+        .annotate(**sent)
+        .order_by("pk")
+    )
+    due: list[tuple[User, str]] = []
+    for user in candidates:
+        try:
+            hours = working_hours_of(user)
+        except ValueError:
+            continue  # broken working hours (edited in the database): no week to start
+        day = now.astimezone(hours.zone).date()
+        if not is_working_time(now, hours) or now < weekly_digest_starts(day, hours):
+            continue
+        week = iso_week(day)
+        if week in weeks and getattr(user, f"weekly_sent_{weeks.index(week)}"):
+            continue
+        due.append((user, week))
+        if len(due) >= limit:
+            break
+    return due
+
+
+@dataclass(frozen=True)
+class WeekChanges:
+    """What changed in the seven days up to the digest: deals won (and the part of their value won inside
+    the current period, which the attainment of a week ago leaves out), opened and lost."""
+
+    won: Decimal = Decimal("0.00")
+    won_deals: int = 0
+    won_in_period: Decimal = Decimal("0.00")
+    new_deals: int = 0
+    new_value: Decimal = Decimal("0.00")
+    lost_deals: int = 0
+    lost_value: Decimal = Decimal("0.00")
+
+    def __add__(self, other: WeekChanges) -> WeekChanges:
+        return WeekChanges(*(getattr(self, each.name) + getattr(other, each.name) for each in fields(self)))
+
+
+@dataclass(frozen=True)
+class WeeklyRep:
+    """One member of a team in the weekly digest: their numbers, their week, their first advice."""
+
+    numbers: OwnerNumbers
+    changes: WeekChanges
+    advice: Sequence[AdviceItem]
+
+    @property
+    def user(self) -> User:
+        return self.numbers.user
+
+
+@dataclass(frozen=True)
+class WeeklyTeam:
+    team: Team
+    report: NumbersReport  # the team's numbers for the current period (quarter)
+    changes: WeekChanges
+    reps: Sequence[WeeklyRep]
+
+    @property
+    def attainment_week_ago(self) -> Decimal | None:
+        """Won a week ago (won now less what was won in the period since) ÷ the quota."""
+        if self.report.quota.value is None:
+            return None
+        return ratio(self.report.won - self.changes.won_in_period, self.report.quota.value)
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    week: str  # "2026-W10", on the manager's clock
+    week_starts: dt.date  # its Monday
+    since: dt.datetime  # "this week" is from here to `now`
+    now: dt.datetime
+    teams: Sequence[WeeklyTeam]
+
+
+def _week_changes(
+    scope: NumbersScope, *, since: dt.datetime, until: dt.datetime, period_starts: dt.datetime
+) -> dict[int, WeekChanges]:
+    """The week's won, new and lost deals of the scope's members, per owner: ONE grouped query."""
+    won = Q(status=DealStatus.WON, won_at__gte=since, won_at__lt=until)
+    new = Q(created_at__gte=since, created_at__lt=until)
+    lost = Q(status=DealStatus.LOST, lost_at__gte=since, lost_at__lt=until)
+    won_in_period = won & Q(won_at__gte=period_starts)
+    rows = (
+        Deal.objects.filter(scope.owns())
+        .filter(won | new | lost)
+        .values("owner_id")
+        .annotate(
+            won=Sum("base_value", filter=won),
+            won_deals=Count("pk", filter=won),
+            won_in_period=Sum("base_value", filter=won_in_period),
+            new_deals=Count("pk", filter=new),
+            new_value=Sum("base_value", filter=new),
+            lost_deals=Count("pk", filter=lost),
+            lost_value=Sum("base_value", filter=lost),
+        )
+        .order_by()
+    )
+    return {
+        row["owner_id"]: WeekChanges(
+            won=money(row["won"] or Decimal(0)),
+            won_deals=row["won_deals"],
+            won_in_period=money(row["won_in_period"] or Decimal(0)),
+            new_deals=row["new_deals"],
+            new_value=money(row["new_value"] or Decimal(0)),
+            lost_deals=row["lost_deals"],
+            lost_value=money(row["lost_value"] or Decimal(0)),
+        )
+        for row in rows
+    }
+
+
+def weekly_digest_for(*, manager: User, now: dt.datetime) -> WeeklyDigest:
+    """What a manager's weekly digest shows for each team they manage (by name): the team's numbers for
+    the current period with each member's line (My numbers' report, as the manager sees it), the week's
+    changes (won, new and lost deals of the last seven days, in one grouped query per team), and each
+    member's first `WEEKLY_DIGEST_ADVICE_ITEMS` advice items, their messages in the active language.
+
+    Queries: a fixed number per team, and the advice engine's fixed number per member (it counts each
+    rep's facts on its own), so a digest grows with the number of reps only through the advice."""
+    day = now.astimezone(manager.zone).date()
+    since = now - WEEK
+    today = company_today(now)
+    period = numbers_period(None, today=today)
+    period_starts = dt.datetime.combine(period.starts_on, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    thresholds = advice_thresholds()
+    teams = []
+    for team in Team.objects.filter(manager=manager).order_by("name"):
+        scope = numbers_scope(actor=manager, team=team.name)
+        report = numbers_report(actor=manager, scope=scope, period=period, now=now)
+        changes = _week_changes(scope, since=since, until=now, period_starts=period_starts)
+        reps = [
+            WeeklyRep(
+                numbers=line,
+                changes=changes.get(line.user.pk, WeekChanges()),
+                advice=advise(advice_facts(actor=manager, user=line.user, now=now), thresholds)[
+                    :WEEKLY_DIGEST_ADVICE_ITEMS
+                ],
+            )
+            for line in report.members
+        ]
+        teams.append(
+            WeeklyTeam(
+                team=team,
+                report=report,
+                changes=sum(changes.values(), WeekChanges()),
+                reps=reps,
+            )
+        )
+    return WeeklyDigest(
+        week=iso_week(day),
+        week_starts=day - dt.timedelta(days=day.isoweekday() - 1),
+        since=since,
+        now=now,
+        teams=teams,
     )

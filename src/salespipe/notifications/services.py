@@ -1,5 +1,5 @@
 """Sending email exactly once, the private calendar feed's secret, and what the worker sends when it
-falls due (prospects' appointment reminders, daily digests).
+falls due (prospects' appointment reminders, daily digests, managers' weekly digests).
 
 An email goes through three steps, each safe to repeat:
 
@@ -24,10 +24,13 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency, format_decimal, format_percent
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -39,9 +42,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from salespipe.activities.models import Activity, ActivityPurpose
+from salespipe.analytics.advice import HIGH, LOW, MEDIUM
+from salespipe.analytics.forecast import ThreeNumbers
 from salespipe.core.errors import InvalidInput
 from salespipe.core.tasks import enqueue_on_commit
 from salespipe.notifications import selectors
@@ -447,6 +452,204 @@ def digests_send_due(*, now: dt.datetime | None = None) -> int:
     return queued
 
 
+# --- the weekly digest to managers ------------------------------------------------------------------------
+
+# A weekly digest costs the advice engine's queries for every rep of the manager's teams: fewer at a time.
+WEEKLY_DIGEST_BATCH = 20
+
+_SEVERITIES = {
+    HIGH: gettext_lazy("Urgent"),
+    MEDIUM: gettext_lazy("Important"),
+    LOW: gettext_lazy("Worth a look"),
+}
+
+
+def _locale() -> str:
+    return translation.to_locale(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+def _money(amount: Decimal | None, currency: str) -> str:
+    if amount is None:
+        return "—"
+    return format_currency(amount, currency, locale=_locale(), format="¤#,##0", currency_digits=False)
+
+
+def _percent(value: Decimal | None) -> str:
+    return "—" if value is None else format_percent(value, locale=_locale())
+
+
+def _coverage(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return gettext("%(ratio)s×") % {"ratio": format_decimal(value, format="#,##0.0", locale=_locale())}
+
+
+def _numbers_url(period: str, **whose: str) -> str:
+    return app_url(f"{reverse('numbers:numbers')}?{urlencode({**whose, 'period': period})}")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A team's or a rep's numbers as the weekly digest prints them, in the reader's language."""
+
+    quota: str
+    won: str
+    expected: str
+    gap: str
+    attainment: str
+    coverage: str
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """The week's changes as printed: won (value and deals), new and lost deals."""
+
+    won: str
+    won_deals: int
+    new_deals: int
+    new_value: str
+    lost_deals: int
+    lost_value: str
+
+
+@dataclass(frozen=True)
+class AdviceLine:
+    code: str
+    severity: str
+    severity_label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RepSection:
+    name: str
+    figures: Figures
+    week: WeekFigures
+    advice: list[AdviceLine]
+    numbers_url: str
+    advice_url: str
+
+
+@dataclass(frozen=True)
+class TeamSection:
+    name: str
+    period: str  # "2026-Q1"
+    figures: Figures
+    week: WeekFigures
+    attainment_week_ago: str
+    numbers_url: str
+    dashboard_url: str
+    reps: list[RepSection]
+
+
+def _figures(numbers: ThreeNumbers, currency: str) -> Figures:
+    return Figures(
+        quota=_money(numbers.quota, currency),
+        won=_money(numbers.won, currency),
+        expected=_money(numbers.expected, currency),
+        gap=_money(numbers.gap, currency),
+        attainment=_percent(numbers.attainment),
+        coverage=_coverage(numbers.coverage),
+    )
+
+
+def _week_figures(changes: selectors.WeekChanges, currency: str) -> WeekFigures:
+    return WeekFigures(
+        won=_money(changes.won, currency),
+        won_deals=changes.won_deals,
+        new_deals=changes.new_deals,
+        new_value=_money(changes.new_value, currency),
+        lost_deals=changes.lost_deals,
+        lost_value=_money(changes.lost_value, currency),
+    )
+
+
+def _team_section(week: selectors.WeeklyTeam) -> TeamSection:
+    """One team of the digest, worded in the active language."""
+    report = week.report
+    currency, period = report.currency, report.period.label
+    return TeamSection(
+        name=week.team.name,
+        period=period,
+        figures=_figures(report.numbers, currency),
+        week=_week_figures(week.changes, currency),
+        attainment_week_ago=_percent(week.attainment_week_ago),
+        numbers_url=_numbers_url(period, team=week.team.name),
+        dashboard_url=app_url(f"{reverse('coaching:team')}?{urlencode({'team': week.team.name})}"),
+        reps=[
+            RepSection(
+                name=str(rep.user),
+                figures=_figures(rep.numbers.numbers, currency),
+                week=_week_figures(rep.changes, currency),
+                advice=[
+                    AdviceLine(
+                        item.code, item.severity, str(_SEVERITIES.get(item.severity, "")), item.message
+                    )
+                    for item in rep.advice
+                ],
+                numbers_url=_numbers_url(period, user=rep.user.username),
+                advice_url=app_url(reverse("coaching:advice", args=[rep.user.username])),
+            )
+            for rep in week.reps
+        ],
+    )
+
+
+def weekly_digest_send(*, manager: User, now: dt.datetime) -> SentEmail | None:
+    """Queue the manager's weekly digest of `now`'s ISO week on their clock, in their language and time
+    zone: for each team they manage, its numbers for the current quarter and each member's, what changed
+    in the last seven days (won, new and lost deals; attainment now and a week ago) and each rep's first
+    advice items. None if that week's digest was queued before."""
+    language = user_language(manager)
+    with translation.override(language):
+        # The advice is worded while it is counted: in the manager's language, not each rep's.
+        digest = selectors.weekly_digest_for(manager=manager, now=now)
+        teams = [_team_section(team) for team in digest.teams]
+        names = ", ".join(section.name for section in teams)
+        subject = ngettext(
+            "%(teams)s: your team's week of %(day)s",
+            "%(teams)s: your teams' week of %(day)s",
+            len(teams),
+        ) % {"teams": names, "day": date_format(digest.week_starts, "j E")}
+    return email_send(
+        key=selectors.weekly_digest_key(user_id=manager.pk, week=digest.week),
+        to=[manager.email],
+        subject=subject,
+        template="weekly_digest",
+        context={
+            "subject": subject,
+            "user_name": manager.first_name or str(manager),
+            "digest": digest,
+            "teams": teams,
+            "now": now,
+            "base_url": settings.BASE_URL,
+            "dashboard_url": app_url(reverse("coaching:team")),
+            "preferences_url": app_url(reverse("people:preferences")),
+        },
+        language=language,
+        time_zone=manager.time_zone,
+    )
+
+
+def weekly_digests_send_due(*, now: dt.datetime | None = None) -> int:
+    """Queue the weekly digest of every manager whose week has started (Monday, or their first working
+    day of the ISO week, at the start of their working day on their clock) and who has not had this
+    week's: one email per manager and ISO week, keyed `weekly-digest:<user id>:<2026-W10>`. A worker that
+    was down on Monday morning sends it when it is back, that week; never after the week is over.
+    Returns how many were queued."""
+    now = now or timezone.now()
+    queued = 0
+    for manager, _week in selectors.weekly_digests_due(now=now, limit=WEEKLY_DIGEST_BATCH):
+        try:
+            with transaction.atomic():
+                email = weekly_digest_send(manager=manager, now=now)
+        except InvalidInput as error:
+            logger.warning("No weekly digest for user %s: %s", manager.pk, error.message)
+            continue
+        queued += email is not None
+    return queued
+
+
 def notifications_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Every step of the worker's minute, once: whatever is due by `now` and not done yet. Each step is
     idempotent, so running it again, or in two workers at once, sends nothing twice."""
@@ -454,6 +657,7 @@ def notifications_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     return {
         "prospect_emails": prospect_reminders_send_due(now=now),
         "digests": digests_send_due(now=now),
+        "weekly_digests": weekly_digests_send_due(now=now),
         "emails_retried": email_retry_due(now=now),
     }
 
@@ -471,6 +675,8 @@ class DuePreview:
     prospect_emails: list[tuple[Activity, str]]
     # Who would get their daily digest now, for which local date, with the email's key.
     digests: list[tuple[User, dt.date, str]]
+    # Which managers would get their weekly digest now, for which ISO week, with the email's key.
+    weekly_digests: list[tuple[User, str, str]]
     emails_to_retry: int
 
 
@@ -492,6 +698,10 @@ def notifications_due_preview(*, now: dt.datetime | None = None, limit: int = 50
         (user, day, selectors.digest_key(user_id=user.pk, day=day))
         for user, day in selectors.digests_due(now=now, limit=DIGEST_BATCH)
     ]
+    weekly_digests = [
+        (user, week, selectors.weekly_digest_key(user_id=user.pk, week=week))
+        for user, week in selectors.weekly_digests_due(now=now, limit=WEEKLY_DIGEST_BATCH)
+    ]
     return DuePreview(
         now=now,
         reminders=reminders[:limit],
@@ -500,5 +710,6 @@ def notifications_due_preview(*, now: dt.datetime | None = None, limit: int = 50
             (meeting, keys[pk]) for pk, meeting in meetings.items() if keys[pk] not in queued_before
         ],
         digests=digests,
+        weekly_digests=weekly_digests,
         emails_to_retry=selectors.emails_to_retry_count(now=now),
     )

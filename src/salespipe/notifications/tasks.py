@@ -21,8 +21,9 @@ def email_deliver(key: str) -> str:
 @task()
 def notifications_send_due() -> dict[str, int]:
     """Every minute: whatever notification is due and not sent yet (prospects' appointment reminders,
-    daily digests, emails to retry); how many of each were queued. Each step is idempotent (an email
-    keyed by what it is about is queued once). `salespipe remind` runs the same steps by hand."""
+    daily digests, managers' weekly digests, emails to retry); how many of each were queued. Each step
+    is idempotent (an email keyed by what it is about is queued once). `salespipe remind` runs the same
+    steps by hand."""
     return services.notifications_send_due()
 
 

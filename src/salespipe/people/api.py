@@ -67,6 +67,9 @@ class MeOut(UserOut):
     daily_digest: bool = Field(
         description="Whether you get the agenda email at the start of each working day."
     )
+    weekly_digest: bool = Field(
+        description="Whether you get your teams' week by email on Monday morning (if you manage a team)."
+    )
     prospect_reminder_emails: bool | None = Field(
         description="Whether your prospects get a reminder email the working day before an appointment; "
         "null does as your team does."
@@ -83,6 +86,7 @@ class MePatch(PatchSchema):
     working_weekdays: str | None = Field(None, description="ISO weekday digits, e.g. 12345 for Mon-Fri.")
     language: str | None = Field(None, description='"en", "el", or "" for the site\'s language.')
     daily_digest: bool | None = None
+    weekly_digest: bool | None = None
     prospect_reminder_emails: bool | None = Field(None, description="null: as your team does.")
 
 
@@ -183,8 +187,9 @@ def user_me(request: HttpRequest) -> User:
 
 @router.patch("/users/me", response={200: MeOut, **errors()}, summary="Change your preferences")
 def user_me_update(request: HttpRequest, payload: MePatch) -> User:
-    """Your time zone, working hours and days, the language of your emails, the daily digest, and
-    whether your prospects get reminder emails (null: as your team does). Bad input changes nothing."""
+    """Your time zone, working hours and days, the language of your emails, the daily and weekly
+    digests, and whether your prospects get reminder emails (null: as your team does). Bad input changes
+    nothing."""
     user = request_user(request)
     services.user_preferences_update(actor=user, **payload.changes())
     return selectors.user_get(actor=user, user_id=user.pk)

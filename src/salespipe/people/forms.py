@@ -186,6 +186,14 @@ class PreferencesForm(forms.Form):
     daily_digest = forms.BooleanField(
         label=_("Email me my agenda at the start of each working day"), required=False
     )
+    weekly_digest = forms.BooleanField(
+        label=_("Email me my teams' week on Monday morning"),
+        required=False,
+        help_text=_(
+            "For those who manage a team: each team's numbers, what changed since last week and the first "
+            "advice for each rep, at the start of your first working day of the week."
+        ),
+    )
     prospect_reminder_emails = forms.TypedChoiceField(
         label=_("Email my prospects a reminder the working day before an appointment"),
         choices=[("team", _("As my team does")), ("yes", _("Yes")), ("no", _("No"))],
@@ -224,6 +232,7 @@ class PreferencesForm(forms.Form):
             "working_weekdays": list(user.working_weekdays),
             "language": user.language,
             "daily_digest": user.daily_digest,
+            "weekly_digest": user.weekly_digest,
             "prospect_reminder_emails": "team" if choice is None else ("yes" if choice else "no"),
         }
 

@@ -190,6 +190,7 @@ _PREFERENCE_FIELDS = {
     "working_weekdays",
     "language",
     "daily_digest",
+    "weekly_digest",
     "prospect_reminder_emails",
 }
 
@@ -197,9 +198,9 @@ _PREFERENCE_FIELDS = {
 @transaction.atomic
 def user_preferences_update(*, actor: User, **changes: Any) -> User:
     """The actor's own preferences: time zone, working hours and days, the language of their emails
-    (and their prospects'; "" is the site's), the daily digest on or off, and whether their prospects get
-    a reminder email before appointments (True, False, or None to do as their team does). Nothing
-    changes unless every value is valid."""
+    (and their prospects'; "" is the site's), the daily digest and (for those who manage a team) the
+    weekly digest on or off, and whether their prospects get a reminder email before appointments (True,
+    False, or None to do as their team does). Nothing changes unless every value is valid."""
     unknown = set(changes) - _PREFERENCE_FIELDS
     if unknown:
         raise InvalidInput(
@@ -226,7 +227,7 @@ def user_preferences_update(*, actor: User, **changes: Any) -> User:
                 % {"languages": ", ".join(known)},
                 fields={"language": _("unknown language")},
             )
-    for flag in ("daily_digest", "prospect_reminder_emails"):
+    for flag in ("daily_digest", "weekly_digest", "prospect_reminder_emails"):
         value = changes.get(flag, False)
         if not isinstance(value, bool) and not (flag == "prospect_reminder_emails" and value is None):
             raise InvalidInput(

@@ -21,7 +21,8 @@ from salespipe.people.models import User
 
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    """Time zone, working hours and days, language, the daily digest and prospect reminder emails."""
+    """Time zone, working hours and days, language, the daily and weekly digests and prospect reminder
+    emails."""
     user = actor_of(request)
     initial = PreferencesForm.initial_for(user)
     if request.method != "POST":
