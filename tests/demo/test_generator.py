@@ -257,10 +257,20 @@ def test_every_deal_at_or_past_the_appointment_has_a_confirmed_buyer(demo: DemoS
     # when those without a confirmed decision maker or economic buyer are looked for
     unconfirmed = reached.exclude(pk__in=confirmed.values("deal_id"))
 
-    # then there are none, each confirmation says how and came before the deal entered the stage,
-    # and many earlier deals have no confirmed buyer yet
+    # then there are none but open deals whose buyer turned out not to decide: the confirmation was
+    # withdrawn, which leaves the contact and its note, and the rep noted why (the wrong-buyer reps);
+    # each confirmation says how and came before the deal entered the stage, and many earlier deals
+    # have no confirmed buyer yet
     assert reached.exists()
-    assert not unconfirmed.exists()
+    withdrawn = DealContact.objects.filter(
+        role__in=BUYING_AUTHORITY_ROLES, authority_confirmed_at=None, authority_confirmed_by=None
+    ).exclude(authority_note="")
+    why = Activity.objects.filter(kind=ActivityKind.NOTE, subject__in=names.AUTHORITY_WITHDRAWN)
+    assert unconfirmed.exists()
+    assert set(unconfirmed.values_list("pk", flat=True)) == set(withdrawn.values_list("deal_id", flat=True))
+    assert set(unconfirmed.values_list("pk", flat=True)) == set(why.values_list("deal_id", flat=True))
+    assert set(unconfirmed.values_list("status", flat=True)) == {DealStatus.OPEN}
+    assert not withdrawn.exclude(authority_confirmed_how="").exists()
     assert not confirmed.filter(authority_confirmed_how="").exists()
     entered_gate = (
         StageChange.objects.filter(deal=OuterRef("deal"), to_stage__in=open_stages_from_gate)

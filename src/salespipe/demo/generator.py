@@ -10,6 +10,11 @@ Timestamps are whole minutes counted from the first day of the clock (UTC midnig
 turns them into the text the database stores. Day 0 of the clock lies far enough in the past for the
 directory's history, and the clock runs far enough into the future for planned activities.
 
+Each rep is in a situation (`SITUATIONS`, handed out in turn) that shapes their deals, so that the
+advice has something different to say to each: late stages full and no appointments booked, a crowded
+top of the funnel, many appointments and few wins, decision makers who turned out not to decide, deals
+stalled in their stage, big deals neglected, nothing closing next month, or none of these.
+
 The rows keep the follow-up engine's rules (`activities/services.py`, `activities/followups.py`) as if
 the services had written them, with the owners' working hours from `core.business_time`: meetings only
 once the deal's decision maker is confirmed (where the stage's meeting gate is on), two reminders before
@@ -393,6 +398,7 @@ class _Rep:
     open_stage_wheel: tuple[int, ...]  # where this rep's open deals sit, drawn by index
     lost_stage_wheel: tuple[int, ...]  # where this rep loses deals; a weak stage shows up here
     response_minutes: float  # the working minutes this rep typically takes to answer a request
+    situation: str  # what the rep's coach would see first (SITUATIONS)
 
 
 @dataclass(frozen=True)
@@ -401,6 +407,37 @@ class _SalesTeam:
     manager_ids: list[int]
     reps: list[_Rep]
 
+
+# Situations that shape a rep's deals so that the advice (docs/advice.md, "In the demo") has something
+# different to say to each: handed out to reps in turn, so a default demo of 12 reps shows every one
+# (the first rep, whom `salespipe init --demo` offers as the rep login, is starved of appointments) and
+# bigger teams repeat them.
+STARVED = "starved"  # late stages full, no appointment booked ahead: more cold calls
+CROWDED = "crowded"  # all deals at the top of the funnel: more research and presentations
+WEAK_CLOSER = "weak_closer"  # many appointments, few wins: closing skills
+WRONG_BUYER = "wrong_buyer"  # "decision makers" who turned out not to decide: confirm the decision maker
+STALLED = "stalled"  # deals sitting in their stage for weeks, no demo or trial offered
+NEGLECTED_BIG_DEALS = "neglected_big_deals"  # the biggest deals gone quiet: big deal at risk
+FAMINE = "famine"  # nothing expected to close next month: famine ahead
+STEADY = "steady"  # none of the above
+SITUATIONS = (STARVED, CROWDED, WEAK_CLOSER, WRONG_BUYER, STALLED, NEGLECTED_BIG_DEALS, FAMINE, STEADY)
+
+
+def rep_situation(rep_number: int) -> str:
+    """The situation of the demo's `rep_number`-th rep (0 first, in the order of their ids)."""
+    return SITUATIONS[rep_number % len(SITUATIONS)]
+
+
+# Where reps' open deals sit, per open stage (six; rescaled to the pipeline's by _DealFactory): most
+# near the top, fewer further on. A starved rep's sit late; a crowded rep's never do.
+_OPEN_STAGE_WEIGHTS = tuple(0.78**stage for stage in range(6))
+_OPEN_STAGE_WEIGHTS_BY_SITUATION = {
+    STARVED: (0.5, 0.4, 0.3, 0.3, 2.2, 2.2),
+    CROWDED: (3.0, 2.5, 0.4, 0.2, 0.0, 0.0),
+}
+# A weak closer wins few deals and loses most of the others after the appointment.
+_WEAK_CLOSER_WIN_RATE = 0.15
+_WEAK_CLOSER_LOST_WEIGHTS = (0.3, 0.3, 0.3, 2.5, 2.0, 1.5)
 
 _WORKDAYS = ((8 * 60, 8 * 60), (8 * 60 + 30, 8 * 60 + 30), (9 * 60, 8 * 60), (9 * 60 + 30, 8 * 60 + 30))
 _WORKING_WEEKDAYS = "12345"
@@ -433,11 +470,13 @@ def _utc_offsets(zone_name: str, clock: Clock) -> list[int]:
 
 
 def _stage_wheel(weights: Sequence[float], size: int = 200) -> tuple[int, ...]:
-    """A tuple in which each stage index appears in proportion to its weight: one index draws one."""
+    """A tuple in which each stage index appears in proportion to its weight: one index draws one. A
+    stage of weight 0 is never drawn; any other at least now and then."""
     total = sum(weights)
     wheel: list[int] = []
     for stage, weight in enumerate(weights):
-        wheel.extend([stage] * max(1, round(size * weight / total)))
+        if weight > 0:
+            wheel.extend([stage] * max(1, round(size * weight / total)))
     return tuple(wheel)
 
 
@@ -530,6 +569,7 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                     language,
                     prospect_emails,
                     daily_digest,
+                    True,  # weekly_digest: the team email goes to managers only
                 )
             )
             if is_manager:
@@ -537,11 +577,16 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
             else:
                 if zone_name not in offsets_by_zone:
                     offsets_by_zone[zone_name] = _utc_offsets(zone_name, clock)
-                # Reps differ: a few close well, some lose many deals at one particular stage.
+                # Reps differ: a few close well, some lose many deals at one particular stage; and each
+                # has a situation of their own.
                 weak_stage = rng.randrange(stage_count) if rng.random() < 0.5 else -1
-                lost_weights = [
+                lost_weights: Sequence[float] = [
                     0.8**stage * (2.5 if stage == weak_stage else 1.0) for stage in range(stage_count)
                 ]
+                win_rate = min(0.6, max(0.2, rng.gauss(0.40, 0.07)))
+                situation = rep_situation(rep_number)
+                if situation == WEAK_CLOSER:
+                    win_rate, lost_weights = _WEAK_CLOSER_WIN_RATE, _WEAK_CLOSER_LOST_WEIGHTS
                 sales_reps.append(
                     _Rep(
                         user_id=user_id,
@@ -556,11 +601,14 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                         utc_offsets=offsets_by_zone[zone_name],
                         workday_start=starts,
                         workday_length=length,
-                        win_rate=min(0.6, max(0.2, rng.gauss(0.40, 0.07))),
-                        open_stage_wheel=_stage_wheel([0.78**stage for stage in range(stage_count)]),
+                        win_rate=win_rate,
+                        open_stage_wheel=_stage_wheel(
+                            _OPEN_STAGE_WEIGHTS_BY_SITUATION.get(situation, _OPEN_STAGE_WEIGHTS)
+                        ),
                         lost_stage_wheel=_stage_wheel(lost_weights),
                         response_minutes=_RESPONSE_MINUTES[rep_number % len(_RESPONSE_MINUTES)]
                         * settings_rng.uniform(0.8, 1.25),
+                        situation=situation,
                     )
                 )
             user_id += 1
@@ -595,6 +643,7 @@ def _write_sales_team(writer: RowWriter, clock: Clock, *, reps: int, seed: int, 
                     "language",
                     "prospect_reminder_emails",
                     "daily_digest",
+                    "weekly_digest",
                 ),
             ),
             user_rows,
@@ -857,6 +906,33 @@ _NEXT_STEP_KINDS: dict[str, tuple[str, ...]] = {
     "evaluate": (_DEMO, _CALL, _TASK),
     "propose": (_CALL, _MEETING, _EMAIL, _TASK),
 }
+# A rep starved of appointments (STARVED) calls and writes instead.
+_NEXT_STEP_KINDS_WITHOUT_APPOINTMENTS: dict[str, tuple[str, ...]] = {
+    **_NEXT_STEP_KINDS,
+    "qualify": (_CALL, _EMAIL, _CALL),
+    "appointment": (_CALL, _EMAIL),
+    "evaluate": (_CALL, _CALL, _TASK),
+    "propose": (_CALL, _CALL, _EMAIL, _TASK),
+}
+# Deals left in their stage (STALLED) get no demo or trial.
+_PHASE_ACTIVITIES_STALLED = {**_PHASE_ACTIVITIES, "evaluate": ((_GIFT, 0.08), (_CALL, 0.3))}
+# A deal worth this much (in its currency; about twice the typical deal) is one its rep looks after:
+# worked on in the last few days, a next step planned, a close date ahead. A rep who neglects big deals
+# (NEGLECTED_BIG_DEALS) has done nothing on their open ones for three weeks or more and planned nothing.
+_BIG_DEAL_VALUE = 10_000
+_NEGLECTED_DAYS = 21
+# The mean days open deals have sat in their stage; a stalled rep's (STALLED) sit there much longer.
+_OPEN_STAY_DAYS, _STALLED_STAY_DAYS = 12, 45
+# Open deals expect to close within this many days (a sales cycle or two), so that the months ahead
+# mostly hold what the reps' quotas ask for; a famine rep's (FAMINE) only from this many days on: after
+# the end of next month, whatever the day.
+_CLOSE_DAYS_AHEAD, _FAMINE_CLOSE_DAYS = 75, 65
+# A stalled rep leaves more old deals open: this share of those older than their sales cycle (else 6 %).
+_STALLED_STUCK_SHARE = 0.15
+# The share of a wrong-buyer rep's (WRONG_BUYER) open deals past the appointment whose decision maker
+# turned out not to decide: the confirmation was withdrawn (`contact_withdraw_authority`) and a note says
+# why.
+_WITHDRAWN_SHARE = 0.5
 # The engine's tasks, as activity_schedule makes them: (purpose, kind).
 _MEETING_REMINDERS = ((_MEETING_CALL, _CALL), (_MEETING_EMAIL, _EMAIL))
 # Held appointments: the share after which the rep planned nothing in time and the engine asked for a
@@ -1051,6 +1127,7 @@ class _DealFactory:
         paths, phases, trial_positions = self.paths, self.phases, self.trial_positions
         reps, rep_wheels = self.team.reps, self.rep_wheels
         rep_count = len(reps)
+        situations = [rep.situation for rep in reps]
         directory = self.directory
         organization_ids, organization_names = directory.organization_ids, directory.organization_names
         organization_search_names = directory.organization_search_names
@@ -1083,6 +1160,10 @@ class _DealFactory:
         closed, won, end = False, False, 0
         confirmed_at = never  # when the deal's decision maker was confirmed
         prompt_open = False  # the engine's prompt for a next step is still waiting
+        looked_after = False  # a big open deal its rep looks after (see _BIG_DEAL_VALUE)
+        # An open deal long past its sales cycle is stuck: the next step after its stage's appointment
+        # was never agreed, and the engine's prompt still waits.
+        stuck = False
 
         def log(
             kind: str,
@@ -1232,7 +1313,12 @@ class _DealFactory:
             otherwise the engine's prompt to agree a next step, due at once and settled when the rep
             scheduled one a few days later (or still waiting)."""
             nonlocal prompt_open
-            if rnd() >= _NEXT_STEP_PROMPT_SHARE:
+            if stuck and held >= stage_entered:
+                prompt = (engine_subjects[_NEXT_STEP] % {"subject": subject})[:200]
+                log(_TASK, prompt, held, scheduled=held, parent=meeting, purpose=_NEXT_STEP)
+                prompt_open = True
+                return
+            if looked_after or rnd() >= _NEXT_STEP_PROMPT_SHARE:
                 kind = _EMAIL if rnd() < 0.6 else _CALL
                 follow_up = working_minute(next_workday[day + 1], 15)
                 plan_follow_up(kind, pick(follow_up_subjects[kind]), follow_up, held)
@@ -1385,8 +1471,15 @@ class _DealFactory:
             created = created_day * DAY + work_start + int(rnd() * work_length) - offsets[created_day]
             age = today - created_day
             cycle_days = int(lognormal(3.4, 0.75)) + 2
-            closed = cycle_days < age and rnd() > 0.06
+            situation = situations[rep_index]
+            closed = cycle_days < age and rnd() > (_STALLED_STUCK_SHARE if situation == STALLED else 0.06)
             won = closed and rnd() < rep.win_rate
+            # Values skewed: many small, a few big.
+            value = max(100, min(int(lognormal(8.7, 1.15)), 5_000_000)) // 10 * 10
+            neglected = not closed and value >= _BIG_DEAL_VALUE and situation == NEGLECTED_BIG_DEALS
+            looked_after = not closed and value >= _BIG_DEAL_VALUE and not neglected
+            stuck = not closed and cycle_days < age and not looked_after
+            stalled = not closed and situation == STALLED
             if won:
                 top = last_open
             elif closed:
@@ -1397,7 +1490,10 @@ class _DealFactory:
             if closed:
                 end_day = previous_workday[created_day + cycle_days]
             else:
-                end_day = max(created_day, previous_workday[today - 1 - int(rng.expovariate(1 / 12))])
+                # An open deal entered its stage some days ago (neglected ones weeks ago).
+                stay = int(rng.expovariate(1 / (_STALLED_STAY_DAYS if stalled else _OPEN_STAY_DAYS)))
+                stay += _NEGLECTED_DAYS if neglected else 0
+                end_day = max(created_day, previous_workday[today - 1 - min(age, stay)])
             end = end_day * DAY + work_start + int(rnd() * work_length) - offsets[end_day]
             end = min(max(end, created + 60), now - 1)
             lost_reason = pick(_LOST_REASON_WHEEL) if closed and not won else ""
@@ -1407,7 +1503,7 @@ class _DealFactory:
             if closed:
                 closed_paths[top, variant, won] += 1
             trial = None
-            if trial_position >= 0:
+            if trial_position >= 0 and not (stalled or neglected):
                 chance = _TRIAL_CHANCE_WON if won else _TRIAL_CHANCE_LOST if closed else _TRIAL_CHANCE_OPEN
                 if rnd() < chance:
                     trial = names.TRIALS[int(rnd() * len(names.TRIALS))]
@@ -1467,9 +1563,12 @@ class _DealFactory:
 
             # Contacts. A deal that reached the gated stage, or was won, had its buyer's authority
             # confirmed before it entered that stage; some deals still qualifying have one confirmed
-            # already (and may book an appointment); earlier deals often have none, or unconfirmed.
+            # already (and may book an appointment); earlier deals often have none, or unconfirmed. A
+            # wrong-buyer rep withdrew the confirmation on some open deals since: it leaves the contact
+            # and its note, and the rep noted why.
             contact_id = next_ids.contact
             created_text = stamp(created)
+            withdrawn = never
             if (
                 path.gate_position >= 0
                 or won
@@ -1485,19 +1584,23 @@ class _DealFactory:
                 if people > 1 and rnd() < 0.2:
                     buyer, role = first_person + 1, _ROLE_ECONOMIC_BUYER
                 authority_note = pick(names.AUTHORITY_NOTES) if rnd() < 0.3 else ""
-                contact_rows.append(
-                    (
-                        contact_id,
-                        deal_id,
-                        buyer,
-                        role,
-                        stamp(confirmed_at),
-                        owner,
-                        pick(_CONFIRMATION_WHEEL),
-                        authority_note,
-                        created_text,
+                if (
+                    situation == WRONG_BUYER
+                    and not closed
+                    and path.gate_position >= 0
+                    and rnd() < _WITHDRAWN_SHARE
+                ):
+                    day = previous_workday[today - 1 - int(rnd() * 10)]
+                    withdrawn = max(stage_entered + 1, working_minute(day))
+                    authority: tuple[str | None, int | None, str, str] = (
+                        None,
+                        None,
+                        "",
+                        authority_note or pick(names.AUTHORITY_NOTES),
                     )
-                )
+                else:
+                    authority = (stamp(confirmed_at), owner, pick(_CONFIRMATION_WHEEL), authority_note)
+                contact_rows.append((contact_id, deal_id, buyer, role, *authority, created_text))
                 contact_id += 1
             elif rnd() < 0.45:
                 contact_rows.append(
@@ -1529,9 +1632,10 @@ class _DealFactory:
             next_ids.contact = contact_id
 
             # Activities done while the deal sat in each stage (and right after it closed).
-            phase_activities = (
-                _PHASE_ACTIVITIES_WON if won else _PHASE_ACTIVITIES_LOST if closed else _PHASE_ACTIVITIES
-            )
+            if closed:
+                phase_activities = _PHASE_ACTIVITIES_WON if won else _PHASE_ACTIVITIES_LOST
+            else:
+                phase_activities = _PHASE_ACTIVITIES_STALLED if stalled else _PHASE_ACTIVITIES
             for position in range(len(walked) + closed):
                 if position < len(walked):
                     stage = walked[position]
@@ -1543,6 +1647,8 @@ class _DealFactory:
                         if position + 1 < len(times)
                         else min(now - 1, start + int(rnd() * 21) * DAY)
                     )
+                    if neglected:
+                        stop = max(start, min(stop, now - _NEGLECTED_DAYS * DAY))
                 else:
                     stage = -1
                     phase = "won" if won else "lost"
@@ -1588,9 +1694,27 @@ class _DealFactory:
                             duration=duration,
                         )
 
+            if withdrawn != never:
+                why = pick(names.AUTHORITY_WITHDRAWN)
+                log(_NOTE, why, withdrawn, done=withdrawn, outcome=_OUTCOME_DONE, scheduled=withdrawn)
+            if looked_after and last_done < now - 3 * DAY:
+                # A big deal: the rep checked in with the buyer in the last few working days.
+                day = previous_workday[today - 1 - int(rnd() * 3)]
+                due = max(stage_entered + 1, working_minute(day, 15))
+                log(
+                    _CALL,
+                    pick(subjects[_CALL]),
+                    due,
+                    done=due + 15,
+                    outcome=pick(_CALL_OUTCOMES),
+                    scheduled=min(stage_entered, due),
+                    duration=15,
+                )
+
             # The next step of an open deal: most have one, a few are overdue, some have none at all;
-            # one waiting for the engine's prompt to be answered has none yet. Some reps leave a recent
-            # information request unanswered (the slow ones more often).
+            # one waiting for the engine's prompt to be answered has none yet, nor has a neglected big
+            # deal. Some reps leave a recent information request unanswered (the slow ones more often).
+            # A rep starved of appointments books none.
             if not closed:
                 stage = walked[-1]
                 phase = phases[stage]
@@ -1598,19 +1722,28 @@ class _DealFactory:
                     day = previous_workday[today - 1 - int(rnd() * 3)]
                     received = max(stage_entered + 1, working_minute(day))
                     log_request(pick(subjects[_INFO_REQUEST]), received, answered=False)
+                books_appointments = situation != STARVED
+                next_step_kinds = (
+                    _NEXT_STEP_KINDS if books_appointments else _NEXT_STEP_KINDS_WITHOUT_APPOINTMENTS
+                )
                 # A deal whose engine prompt waits for an answer has no next step planned yet.
-                if not prompt_open:
-                    if phase == "appointment" and meeting_allowed(stage, stage_entered) and rnd() < 0.9:
+                if not (prompt_open or neglected):
+                    if (
+                        phase == "appointment"
+                        and books_appointments
+                        and meeting_allowed(stage, stage_entered)
+                        and rnd() < 0.9
+                    ):
                         plan_meeting(stage_entered)
-                    elif rnd() < 0.85:
+                    elif looked_after or rnd() < 0.85:
                         for _ in range(2 if rnd() < 0.2 else 1):
-                            kind = pick(_NEXT_STEP_KINDS[phase])
+                            kind = pick(next_step_kinds[phase])
                             if kind == _MEETING and meeting_allowed(stage, stage_entered):
                                 plan_meeting(stage_entered)
                                 continue
                             if kind == _MEETING:
                                 kind = _CALL  # to get to the decision maker first
-                            if rnd() < 0.12:
+                            if not looked_after and rnd() < 0.12:
                                 day = previous_workday[today - 1 - int(rnd() * 10)]
                             else:
                                 day = next_workday[today + int(rng.expovariate(1 / 4))]
@@ -1626,8 +1759,7 @@ class _DealFactory:
                                 duration=_KIND_DETAILS[kind][1],
                             )
 
-            # The deal itself: values skewed (many small, a few big), mostly in the base currency.
-            value = max(100, min(int(lognormal(8.7, 1.15)), 5_000_000)) // 10 * 10
+            # The deal itself, mostly in the base currency.
             currency, rate = currency_wheel[int(rnd() * len(currency_wheel))]
             value_text = f"{value}.00"
             if rate == _UNIT_RATE:
@@ -1641,10 +1773,12 @@ class _DealFactory:
             probability = 5 * (2 + int(rnd() * 17)) if rnd() < 0.04 else None
             if closed:
                 close_day = end_day
-            elif rnd() < 0.12:
+            elif not looked_after and rnd() < 0.12:
                 close_day = today - 1 - int(rnd() * 30)  # overdue: the rep has not updated it
+            elif situation == FAMINE:
+                close_day = today + _FAMINE_CLOSE_DAYS + int(rnd() * 90)
             else:
-                close_day = today + int(rnd() * 121)
+                close_day = today + int(rnd() * _CLOSE_DAYS_AHEAD)
             budget_text, evidence = None, ""
             if (top >= 2 and rnd() < 0.55) or rnd() < 0.1:
                 budget_text = f"{int(value * (0.8 + 0.7 * rnd())) // 100 * 100}.00"

@@ -348,6 +348,14 @@ AUTHORITY_NOTES = (
     "Budget holder for the department.",
 )
 
+# Why a rep withdrew a decision maker's confirmed authority (the subject of the note they left).
+AUTHORITY_WITHDRAWN = (
+    "Not the decision maker after all: the board signs",
+    "Decision maker left the company",
+    "Signs only up to 10,000; this one needs the CFO",
+    "Δεν αποφασίζει τελικά: υπογράφει ο γενικός διευθυντής",
+)
+
 # A trial's name says how long it runs: (subject, days).
 TRIALS = (
     ("14-day free trial", 14), ("30-day pilot", 30), ("Δωρεάν δοκιμή 14 ημερών", 14), ("21-day pilot", 21),
