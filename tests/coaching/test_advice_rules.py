@@ -81,7 +81,7 @@ def test_many_deals_near_closing_and_no_appointments_ahead_call_for_cold_calls()
     assert item.evidence["appointments_ahead"] == 0
     assert item.evidence["thresholds"] == {"late_stage_deals": 5, "few_appointments": 2}
     assert "“Deal 1” (€5,000), “Deal 2” (€4,000), “Deal 3” (€3,000) and 3 more" in item.message
-    assert "only 0 appointments are planned in the next 14 days" in item.message
+    assert "no appointment is planned in the next 14 days" in item.message
 
 
 def test_a_few_appointments_ahead_make_cold_calls_a_medium_matter_and_enough_of_them_none() -> None:

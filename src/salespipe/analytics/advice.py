@@ -234,13 +234,20 @@ def _more_cold_calls(facts: AdviceFacts, limits: Thresholds) -> AdviceItem | Non
     late = facts.late
     if late.count < limits.late_stage_deals or facts.appointments_ahead > limits.few_appointments:
         return None
-    message = ngettext(
-        "Make more cold calls: %(late)s deals are near closing (%(deals)s) but only %(appointments)s "
-        "appointment is planned in the next %(days)s days. Once these close, nothing follows them.",
-        "Make more cold calls: %(late)s deals are near closing (%(deals)s) but only %(appointments)s "
-        "appointments are planned in the next %(days)s days. Once these close, nothing follows them.",
-        facts.appointments_ahead,
-    ) % {
+    if facts.appointments_ahead == 0:
+        text = _(
+            "Make more cold calls: %(late)s deals are near closing (%(deals)s) but no appointment is "
+            "planned in the next %(days)s days. Once these close, nothing follows them."
+        )
+    else:
+        text = ngettext(
+            "Make more cold calls: %(late)s deals are near closing (%(deals)s) but only %(appointments)s "
+            "appointment is planned in the next %(days)s days. Once these close, nothing follows them.",
+            "Make more cold calls: %(late)s deals are near closing (%(deals)s) but only %(appointments)s "
+            "appointments are planned in the next %(days)s days. Once these close, nothing follows them.",
+            facts.appointments_ahead,
+        )
+    message = text % {
         "late": late.count,
         "deals": _named(late, facts.currency),
         "appointments": facts.appointments_ahead,
