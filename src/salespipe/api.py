@@ -3,10 +3,13 @@
 from salespipe.activities.api import router as activities_router
 from salespipe.analytics.api import router as reports_router
 from salespipe.analytics.api import suggestions_router
+from salespipe.coaching.api import router as coaching_router
+from salespipe.coaching.dashboard_api import router as team_dashboard_router
 from salespipe.core.api_support import SalespipeAPI, SessionAuth, TokenAuth, install_error_handlers
 from salespipe.deals.api import pipelines_router
 from salespipe.deals.api import router as deals_router
 from salespipe.directory.api import router as directory_router
+from salespipe.insights.api import router as insights_router
 from salespipe.notifications.api import router as notifications_router
 from salespipe.numbers.api import router as numbers_router
 from salespipe.people.api import router as people_router
@@ -50,4 +53,7 @@ api.add_router("", notifications_router)
 api.add_router("", suggestions_router)
 api.add_router("", reports_router)
 api.add_router("", numbers_router)
+api.add_router("", insights_router)
 api.add_router("", quotas_router)
+api.add_router("", coaching_router)
+api.add_router("", team_dashboard_router)

@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "salespipe.notifications",
     "salespipe.quotas",
     "salespipe.numbers",
+    # No models: a rep's advice and the team dashboard.
+    "salespipe.coaching",
+    "salespipe.insights",
     # No models: installed for its pages' templates (reports, the deal page's suggestions panel).
     "salespipe.analytics",
     # The database task backend's table; installed whatever TASKS_BACKEND says, so switching backends
@@ -220,6 +223,20 @@ def env_int(name: str, default: int, *, low: int, high: int, example: str) -> in
 FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 1, low=1, high=12, example="4 for April")
 WIN_RATE_MIN_CLOSED_DEALS = env_int("WIN_RATE_MIN_CLOSED_DEALS", 30, low=1, high=100_000, example="30")
 FAMINE_THRESHOLD_PERCENT = env_int("FAMINE_THRESHOLD_PERCENT", 60, low=1, high=100, example="60")
+
+# Advice (docs/advice.md): when each rule speaks up. Late stages are the last two open stages of a
+# pipeline, the top of the funnel its first two; appointments are meetings and demos planned ahead.
+ADVICE_LATE_STAGE_DEALS = env_int("ADVICE_LATE_STAGE_DEALS", 5, low=1, high=10_000, example="5")
+ADVICE_FEW_APPOINTMENTS = env_int("ADVICE_FEW_APPOINTMENTS", 2, low=0, high=10_000, example="2")
+ADVICE_APPOINTMENT_DAYS = env_int("ADVICE_APPOINTMENT_DAYS", 14, low=1, high=365, example="14")
+ADVICE_CROWDED_TOP_PERCENT = env_int("ADVICE_CROWDED_TOP_PERCENT", 70, low=1, high=100, example="70")
+ADVICE_CROWDED_TOP_DEALS = env_int("ADVICE_CROWDED_TOP_DEALS", 10, low=1, high=10_000, example="10")
+ADVICE_NEAR_CLOSING_DEALS = env_int("ADVICE_NEAR_CLOSING_DEALS", 1, low=0, high=10_000, example="1")
+ADVICE_MIN_TRIALS = env_int("ADVICE_MIN_TRIALS", 10, low=1, high=100_000, example="10")
+ADVICE_CERTAINTY_PERCENT = env_int("ADVICE_CERTAINTY_PERCENT", 95, low=50, high=99, example="95")
+ADVICE_STALLED_PERCENT = env_int("ADVICE_STALLED_PERCENT", 200, low=100, high=10_000, example="200")
+ADVICE_BIG_DEAL_PERCENT = env_int("ADVICE_BIG_DEAL_PERCENT", 200, low=100, high=10_000, example="200")
+ADVICE_FAMINE_MONTHS = env_int("ADVICE_FAMINE_MONTHS", 3, low=1, high=6, example="3")
 
 # Where people reach the app: links in emails and the calendar feed, which have no request to ask.
 BASE_URL = os.environ.get("SALESPIPE_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"

@@ -12,6 +12,8 @@ urlpatterns = [
     path("agenda/", include("salespipe.activities.urls")),
     path("reports/", include("salespipe.analytics.urls")),
     path("numbers/", include("salespipe.numbers.urls")),
+    path("insights/", include("salespipe.insights.urls")),
+    path("team/", include("salespipe.coaching.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
     path("", include("salespipe.quotas.urls")),
