@@ -1,0 +1,822 @@
+"""Insights: how deals move through a pipeline, for a rep, a team or everyone in view, over a window.
+
+Per open stage of the chosen pipeline (the default one unless another is named): the open deals now
+(count, value, weighted value), the cohort conversion to a further stage and the median days deals spent
+in the stage; for the deals closed in the window: win rate, median cycle, average won value and the sales
+velocity they give the open pipeline; why deals were lost; the activities done; and whether trials, demos
+and gifts helped (`analytics.selectors.freemium_report`, for the same people and window). The formulas
+are in `analytics/funnel.py` and docs/insights.md.
+
+Whose deals (`insights_scope`): a rep's own; a manager's own and their teams' members'; an admin's
+everybody's; narrowed to one person (`owner_id`) or one team (`team_id`) in that view. Anything else does
+not exist for the actor (NotFound). A rep sees no team: a team's funnel shows its members' deals.
+
+Every part is one grouped query whatever the number of deals (`tests/insights/` pins them); Python only
+puts the few grouped rows together. Times are the company's (`TIME_ZONE`) where months are concerned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salespipe.activities.models import Activity, ActivityKind
+from salespipe.analytics import funnel, sql
+from salespipe.analytics.forecast import OpenDeals, StageHistory, expected_value, money
+from salespipe.analytics.funnel import ReasonCount, StageCohort
+from salespipe.analytics.periods import add_months
+from salespipe.analytics.selectors import (
+    FreemiumStats,
+    ReportScope,
+    ReportWindow,
+    freemium_report,
+    report_scope,
+    report_window,
+)
+from salespipe.core.errors import InvalidInput, NotFound
+from salespipe.core.money import base_currency
+from salespipe.deals.models import Deal, DealStatus, Stage, StageChange, StageKind
+from salespipe.people.models import Role, Team, User
+
+DEFAULT_WINDOW_DAYS = 90
+PERIOD_MONTHS = 6  # months of "conversion over time"
+MAX_PERIOD_MONTHS = 36
+TOP_LOST_REASONS = 10
+
+EVERYONE, TEAM, OWNER = "everyone", "team", "owner"
+
+
+# --- whose deals, which pipeline, which window ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """A stage of the chosen pipeline, with what closed history says about it (for win probabilities)."""
+
+    id: int
+    name: str
+    position: int
+    kind: str
+    history: StageHistory
+
+
+@dataclass(frozen=True)
+class InsightsScope:
+    """Whose deals (`kind`: everyone in the actor's view, one `team` or one `owner`), in which pipeline,
+    over which window. `people` is the actor's whole view: whom a page may offer to pick."""
+
+    actor: User
+    kind: str
+    owner: User | None
+    team: Team | None
+    pipeline_id: int
+    pipeline_name: str
+    stages: list[StageInfo]  # all of the pipeline's stages, by position
+    window: ReportWindow
+    people: ReportScope
+
+    @property
+    def open_stages(self) -> list[StageInfo]:
+        return [stage for stage in self.stages if stage.kind == StageKind.OPEN]
+
+    @property
+    def everything(self) -> bool:
+        """An administrator's unnarrowed view: every deal."""
+        return self.kind == EVERYONE and self.actor.is_admin
+
+    @property
+    def owner_ids(self) -> list[int] | None:
+        """The people whose deals count, None for an administrator's whole view (everybody's, whoever
+        they are). A team's are its active members; a manager's view themselves and their teams'."""
+        if self.owner is not None:
+            return [self.owner.pk]
+        if self.team is not None:
+            return [person.pk for person in self.people.people if person.team_id == self.team.pk]
+        if self.everything:
+            return None
+        if self.actor.role == Role.REP:
+            return [self.actor.pk]
+        return [person.pk for person in self.people.people]
+
+    def rows(self, owner: str = "owner") -> Q:
+        """The rows (deals, activities) of the people in scope.
+
+        A list of ids, not a join to the people or a subquery: with the ids in hand, SQLite walks each
+        person's rows through the owner indexes rather than the whole company's through another one."""
+        ids = self.owner_ids
+        return Q() if ids is None else Q(**{f"{owner}_id__in": ids})
+
+    @property
+    def report_scope(self) -> ReportScope:
+        """The same rows as a `ReportScope` whose total is exactly them (for `freemium_report`)."""
+        ids = self.owner_ids
+        if ids is None:
+            return ReportScope(people=[], teams=[], everything=True)
+        people = [self.owner] if self.owner is not None else self.people.people
+        return ReportScope(people=[person for person in people if person.pk in ids], teams=[])
+
+
+def insights_scope(
+    *,
+    actor: User,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+    people: ReportScope | None = None,
+) -> InsightsScope:
+    """Check what the actor asks for and resolve it, in three queries (the actor's view: people and teams;
+    the pipeline's stages), two when `people` (from `analytics.selectors.report_scope`) is given.
+
+    A person or team outside the actor's view, or a pipeline that does not exist, is NotFound; a window
+    out of range InvalidInput. Naming a person and their team is the person."""
+    window = report_window(days=window_days, now=now)
+    view = report_scope(actor=actor) if people is None else people
+    if team_id is not None and actor.role == Role.REP:
+        # A rep's view holds their team only for the reports' team totals; their funnel is their own.
+        raise NotFound(_("There is no team with id %(id)s, or you may not see it.") % {"id": team_id})
+    narrowed = view.narrowed(team_id=team_id, owner_id=owner_id)
+    owner = narrowed.people[0] if owner_id is not None else None
+    team = narrowed.teams[0] if owner is None and team_id is not None else None
+    stages = _stages(pipeline_id)
+    kind = OWNER if owner is not None else TEAM if team is not None else EVERYONE
+    return InsightsScope(
+        actor=actor,
+        kind=kind,
+        owner=owner,
+        team=team,
+        pipeline_id=stages[0][0],
+        pipeline_name=stages[0][1],
+        stages=[stage for _pipeline, _name, stage in stages],
+        window=window,
+        people=view,
+    )
+
+
+def _stages(pipeline_id: int | None) -> list[tuple[int, str, StageInfo]]:
+    """The pipeline's stages with their closed history, by position: one query."""
+    found = Stage.objects.filter(
+        Q(pipeline__is_default=True) if pipeline_id is None else Q(pipeline_id=pipeline_id)
+    ).order_by("position")
+    rows = found.values(
+        "pk",
+        "name",
+        "position",
+        "kind",
+        "default_probability",
+        "pipeline_id",
+        "pipeline__name",
+        "outcome__won_deals",
+        "outcome__lost_deals",
+    )
+    stages = [
+        (
+            row["pipeline_id"],
+            row["pipeline__name"],
+            StageInfo(
+                id=row["pk"],
+                name=row["name"],
+                position=row["position"],
+                kind=row["kind"],
+                history=StageHistory(
+                    row["default_probability"],
+                    row["outcome__won_deals"] or 0,
+                    row["outcome__lost_deals"] or 0,
+                ),
+            ),
+        )
+        for row in rows
+    ]
+    if not stages:
+        if pipeline_id is None:
+            raise NotFound(_("There is no default pipeline yet; an administrator must set one up."))
+        raise NotFound(_("There is no pipeline with id %(id)s.") % {"id": pipeline_id})
+    return stages
+
+
+# --- SQL helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """One way of grouping the rows of `_grouped`: by its `keys` (at most two), over the rows `where` says
+    (SQL over the rows' `k_*` columns; "" for all of them). The groupings of one query come out in the
+    same columns, so the keys in the same place must be of one type (PostgreSQL refuses to mix them)."""
+
+    keys: tuple[str, ...] = ()
+    where: str = ""
+
+
+def _grouped(
+    rows: QuerySet[Any, Any], measures: Sequence[sql.Measure], *groupings: Grouping
+) -> list[list[dict[str, Any]]]:
+    """The measures over `rows` (a `.values()` queryset of `k_*` columns) grouped each way asked, in ONE
+    query: the ORM's query as a common table expression, grouped by each grouping and UNION ALL'd, with
+    aggregates the ORM does not spell (percentiles). Answers one list of rows per grouping, each row with
+    its keys (`key_1`, `key_2`) and measures. Only ORM-compiled SQL and fixed text from this module go
+    in; the values stay bound parameters."""
+    try:
+        inner_sql, params = rows.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        return [[] for _grouping in groupings]
+    measured = ", ".join(f"{measure.sql} AS {measure.name}" for measure in measures)
+    selects = []
+    for index, grouping in enumerate(groupings):
+        keys = [*grouping.keys, *(["NULL"] * (2 - len(grouping.keys)))]
+        where = f" WHERE {grouping.where}" if grouping.where else ""
+        group_by = f" GROUP BY {', '.join(grouping.keys)}" if grouping.keys else ""
+        selects.append(
+            f"SELECT {index} AS grouping_index, {keys[0]} AS key_1, {keys[1]} AS key_2, {measured} "  # noqa: S608
+            f"FROM insight{where}{group_by}"
+        )
+    # Materialized: computed once, row by row, before grouping. Flattened into the grouping query instead,
+    # SQLite evaluates a correlated subquery of the rows (has the deal gone further?) twice as often.
+    statement = f"WITH insight AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(selects)
+    sql.prepare()
+    answer: list[list[dict[str, Any]]] = [[] for _grouping in groupings]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        names = [column[0] for column in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            answer[row.pop("grouping_index")].append(row)
+    return answer
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _history(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[StageChange]:
+    """The stage changes from `start` to `end` of the deals in scope.
+
+    Found through the deals rather than through time: a deal's stage changes all happen while it is open
+    or as it closes, so only the people's deals open now or closed since `start` can have one, and each
+    of those leads to its few changes through the (deal, time) index. An administrator's whole view
+    reads the period's changes through the (stage, time) index instead (the callers name the stages)."""
+    changes = StageChange.objects.filter(changed_at__gte=start, changed_at__lt=end)
+    if scope.everything:
+        return changes
+    active = (
+        Q(status=DealStatus.OPEN)
+        | Q(status=DealStatus.WON, won_at__gte=start)
+        | Q(status=DealStatus.LOST, lost_at__gte=start)
+    )
+    return changes.filter(deal_id__in=Deal.objects.filter(scope.rows(), active).values("pk"))
+
+
+def _into(
+    scope: InsightsScope, changes: QuerySet[StageChange], stage_ids: list[int]
+) -> QuerySet[StageChange]:
+    """`changes` into one of the stages: through the (stage, time) index for an administrator's whole
+    view, else as an expression no index serves, so the database keeps to the deals' own changes."""
+    if scope.everything:
+        return changes.filter(to_stage_id__in=stage_ids)
+    return changes.alias(k_into=F("to_stage_id") + 0).filter(k_into__in=stage_ids)
+
+
+def _entries(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[Any, Any]:
+    """Entries into the pipeline's open stages from `start` to `end`, of the deals in scope, each with
+    `k_advanced` (the deal's id) when the deal later reached a further stage: an open or won stage of the
+    pipeline at a higher position. Later means after the entry (by time, then by id for changes written
+    in the same instant), whenever that happened; a lost stage is no step forward.
+
+    One `EXISTS` per stage, each naming the stages beyond it, of which the entry's own stage picks the one
+    to run: the database then checks a later change's stage against a short list, and the deal's later
+    changes come from the (deal, time) index (the stage is an expression, so no stage index competes)."""
+    open_stages = scope.open_stages
+    later = StageChange.objects.alias(k_into=F("to_stage_id") + 0).filter(
+        Q(changed_at__gt=OuterRef("changed_at"))
+        | Q(changed_at=OuterRef("changed_at"), pk__gt=OuterRef("pk")),
+        deal_id=OuterRef("deal_id"),
+    )
+    advanced = [
+        When(Q(to_stage_id=stage.id) & Exists(later.filter(k_into__in=beyond)), then=F("deal_id"))
+        for stage in open_stages
+        if (beyond := _beyond(scope, stage))
+    ]
+    entries = _into(scope, _history(scope, start, end), [stage.id for stage in open_stages])
+    return entries.annotate(
+        k_stage=F("to_stage_id"),
+        k_deal=F("deal_id"),
+        k_advanced=Case(*advanced, default=None, output_field=IntegerField()),
+    )
+
+
+def _beyond(scope: InsightsScope, stage: StageInfo) -> list[int]:
+    """The stages a deal in `stage` goes further to: the pipeline's open and won stages after it."""
+    return [
+        other.id
+        for other in scope.stages
+        if other.position > stage.position and other.kind in (StageKind.OPEN, StageKind.WON)
+    ]
+
+
+def _cohorts(scope: InsightsScope, counts: dict[int, tuple[int, int]]) -> list[StageCohort]:
+    return [StageCohort(stage.id, *counts.get(stage.id, (0, 0))) for stage in scope.open_stages]
+
+
+# --- the parts ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenStage:
+    """A stage's open deals now: how many, their value and their weighted value, in the base currency."""
+
+    deals: int = 0
+    value: Decimal = Decimal("0.00")
+    weighted_value: Decimal = Decimal("0.00")
+
+
+def open_by_stage(scope: InsightsScope) -> dict[int, OpenStage]:
+    """The open deals of the pipeline per stage, weighted by the same win probability as My numbers
+    (override, else the stage's empirical rate once `WIN_RATE_MIN_CLOSED_DEALS` closed deals passed it,
+    else its default): one query grouping by stage and override."""
+    rows = (
+        Deal.objects.filter(scope.rows(), pipeline_id=scope.pipeline_id, status=DealStatus.OPEN)
+        .values("stage_id", "probability")
+        .annotate(deals=Count("pk"), value=Sum("base_value"))
+        .order_by()
+    )
+    groups: dict[int, list[OpenDeals]] = defaultdict(list)
+    for row in rows:
+        groups[row["stage_id"]].append(
+            OpenDeals(row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0))
+        )
+    histories = {stage.id: stage.history for stage in scope.stages}
+    answer = {}
+    for stage_id, stage_groups in groups.items():
+        if stage_id not in histories:
+            continue  # a deal of this pipeline left in a stage of another one: not this funnel's
+        answer[stage_id] = OpenStage(
+            deals=sum(group.deals for group in stage_groups),
+            value=money(sum((group.value for group in stage_groups), Decimal(0))),
+            weighted_value=expected_value(
+                stage_groups, stages=histories, min_closed_deals=settings.WIN_RATE_MIN_CLOSED_DEALS
+            ).total,
+        )
+    return answer
+
+
+def stage_conversions(scope: InsightsScope) -> list[StageCohort]:
+    """Per open stage, the deals that entered it in the window and how many of them later reached a
+    further stage (PRODUCT.md: stage conversion, cohort): one query."""
+    window, _months = _cohort_counts(scope, months=0)
+    return window
+
+
+@dataclass(frozen=True)
+class MonthConversion:
+    month: dt.date  # its first day
+    cohorts: list[StageCohort]  # per open stage: entered in the month, advanced since
+
+
+def _company_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _month_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_company_zone())
+
+
+def _cohort_counts(
+    scope: InsightsScope, *, months: int, window: bool = True
+) -> tuple[list[StageCohort], list[MonthConversion]]:
+    """The stage cohorts of the window (when `window`) and of each of the last `months` calendar months,
+    from ONE reading of the stage entries since the earlier of the two starts, grouped both ways."""
+    end = scope.window.end
+    this_month = timezone.localtime(end, _company_zone()).date().replace(day=1)
+    firsts = [add_months(this_month, offset) for offset in range(1 - months, 1)]
+    bounds = [_month_start(first) for first in [*firsts, add_months(this_month, 1)]]
+    starts = ([scope.window.start] if window else []) + ([bounds[0]] if months else [])
+    # The month as text from the time's position between the boundaries: the company's months, on
+    # SQLite and PostgreSQL alike, with no date function called per row.
+    month_of = Case(
+        *(
+            When(changed_at__gte=start, changed_at__lt=stop, then=Value(f"{first:%Y-%m}"))
+            for first, start, stop in zip(firsts, bounds, bounds[1:], strict=False)
+        ),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    in_window = Case(When(changed_at__gte=scope.window.start, then=Value(1)), default=Value(0))
+    rows = (
+        _entries(scope, min(starts), end)
+        .annotate(k_month=month_of, k_in_window=in_window)
+        .values("k_month", "k_in_window", "k_stage", "k_deal", "k_advanced")
+    )
+    measures = [
+        sql.Measure("entered", "COUNT(DISTINCT k_deal)"),
+        sql.Measure("advanced", "COUNT(DISTINCT k_advanced)"),
+    ]
+    by_window, by_month = _grouped(
+        rows,
+        measures,
+        Grouping(("k_stage",), "k_in_window = 1" if window else "0 = 1"),
+        Grouping(("k_stage", "k_month"), "k_month <> ''"),
+    )
+    in_window_counts = {row["key_1"]: (row["entered"], row["advanced"]) for row in by_window}
+    month_counts: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for row in by_month:
+        month_counts[row["key_2"]][row["key_1"]] = (row["entered"], row["advanced"])
+    return (
+        _cohorts(scope, in_window_counts) if window else [],
+        [MonthConversion(first, _cohorts(scope, month_counts[f"{first:%Y-%m}"])) for first in firsts],
+    )
+
+
+@dataclass(frozen=True)
+class StageDuration:
+    left: int  # deals that left the stage in the window: the sample
+    median_days: float | None
+
+
+def stage_durations(scope: InsightsScope) -> dict[int, StageDuration]:
+    """Per open stage, the median days deals spent in it, over the stays that ended in the window: each
+    stage change out of the stage, against the deal's stage change before it (into the stage). One query."""
+    before = StageChange.objects.filter(
+        Q(changed_at__lt=OuterRef("changed_at"))
+        | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk")),
+        deal_id=OuterRef("deal_id"),
+    ).order_by("-changed_at", "-pk")
+    open_ids = [stage.id for stage in scope.open_stages]
+    changes = _history(scope, scope.window.start, scope.window.end)
+    if scope.everything:
+        # Out of an open stage into any stage: the (stage, time) index finds the window's changes.
+        changes = changes.filter(to_stage_id__in=Stage.objects.values("pk"))
+    rows = (
+        changes.alias(k_from=F("from_stage_id") + 0)
+        .filter(k_from__in=open_ids)
+        .annotate(
+            k_stage=F("from_stage_id"),
+            k_left_at=F("changed_at"),
+            k_entered_at=Subquery(before.values("changed_at")[:1]),
+        )
+        .values("k_stage", "k_left_at", "k_entered_at")
+    )
+    measures = [
+        sql.Measure("stays", "COUNT(*)"),
+        sql.Measure(
+            "median_days", sql.percentile_sql(sql.days_between_sql("k_entered_at", "k_left_at"), 0.5)
+        ),
+    ]
+    (grouped,) = _grouped(rows, measures, Grouping(("k_stage",)))
+    found = {row["key_1"]: row for row in grouped}
+    return {
+        stage.id: StageDuration(
+            left=int(found[stage.id]["stays"]) if stage.id in found else 0,
+            median_days=_float(found[stage.id]["median_days"]) if stage.id in found else None,
+        )
+        for stage in scope.open_stages
+    }
+
+
+@dataclass(frozen=True)
+class ClosedInWindow:
+    """The pipeline's deals won or lost in the window."""
+
+    won: int = 0
+    lost: int = 0
+    won_value: Decimal = Decimal("0.00")
+    lost_value: Decimal = Decimal("0.00")
+    median_cycle_days: float | None = None  # creation to won, of the won ones
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return funnel.win_rate(self.won, self.lost)
+
+    @property
+    def average_won_value(self) -> Decimal | None:
+        return funnel.average_value(self.won_value, self.won)
+
+    def velocity(self, open_deals: int) -> Decimal | None:
+        """Sales velocity of `open_deals` at this win rate, average won value and cycle (per day)."""
+        cycle = self.median_cycle_days
+        return funnel.sales_velocity(
+            open_deals=open_deals,
+            won=self.won,
+            lost=self.lost,
+            won_value=self.won_value,
+            cycle_days=None if cycle is None else Decimal(str(round(cycle, 6))),
+        )
+
+
+def closed_in_window(scope: InsightsScope) -> ClosedInWindow:
+    """Won and lost deals of the pipeline closed in the window, their values and the median cycle (days
+    from creation to won): one query."""
+    window = scope.window
+    closed = Q(status=DealStatus.WON, won_at__gte=window.start, won_at__lt=window.end) | Q(
+        status=DealStatus.LOST, lost_at__gte=window.start, lost_at__lt=window.end
+    )
+    is_won = Q(status=DealStatus.WON)
+    rows = (
+        Deal.objects.filter(scope.rows(), closed, pipeline_id=scope.pipeline_id)
+        .annotate(
+            k_won=Case(When(is_won, then=Value(1)), default=Value(0)),
+            k_value=F("base_value"),
+            k_created=F("created_at"),
+            k_won_at=F("won_at"),
+        )
+        .values("k_won", "k_value", "k_created", "k_won_at")
+    )
+    measures = [
+        sql.Measure("won", "SUM(k_won)"),
+        sql.Measure("lost", "SUM(1 - k_won)"),
+        sql.Measure("won_value", "SUM(CASE WHEN k_won = 1 THEN k_value ELSE 0 END)"),
+        sql.Measure("lost_value", "SUM(CASE WHEN k_won = 0 THEN k_value ELSE 0 END)"),
+        sql.Measure(
+            "cycle", sql.percentile_sql(sql.days_between_sql("k_created", "k_won_at"), 0.5, where="k_won = 1")
+        ),
+    ]
+    (found,) = _grouped(rows, measures, Grouping())
+    row = found[0] if found else {}
+    return ClosedInWindow(
+        won=int(row.get("won") or 0),
+        lost=int(row.get("lost") or 0),
+        won_value=_decimal(row.get("won_value")),
+        lost_value=_decimal(row.get("lost_value")),
+        median_cycle_days=_float(row.get("cycle")),
+    )
+
+
+def _decimal(value: Any) -> Decimal:
+    """A sum of money from raw SQL (a Decimal on PostgreSQL, an int or float on SQLite), to the cent."""
+    return money(Decimal(str(value or 0)))
+
+
+def lost_reasons(scope: InsightsScope, closed: ClosedInWindow) -> list[ReasonCount]:
+    """Why the pipeline's deals lost in the window were lost: the most frequent reasons with their
+    deals and value, and one "other" line for the rest (`closed` gives the totals). One query."""
+    window = scope.window
+    rows = (
+        Deal.objects.filter(
+            scope.rows(),
+            pipeline_id=scope.pipeline_id,
+            status=DealStatus.LOST,
+            lost_at__gte=window.start,
+            lost_at__lt=window.end,
+        )
+        .values("lost_reason")
+        .annotate(deals=Count("pk"), value=Sum("base_value"))
+        .order_by("-deals", "lost_reason")[:TOP_LOST_REASONS]
+    )
+    top = [ReasonCount(row["lost_reason"], row["deals"], money(row["value"] or Decimal(0))) for row in rows]
+    return funnel.top_reasons(
+        top, total_deals=closed.lost, total_value=closed.lost_value, limit=TOP_LOST_REASONS
+    )
+
+
+def activity_counts(scope: InsightsScope) -> dict[str, int]:
+    """Activities of the people in scope done in the window, per kind (every kind, zeros too), whatever
+    the pipeline: a call or a note is not always about a deal. One query."""
+    window = scope.window
+    # Everybody's too, as "every owner": the (owner, kind, done_at) index then serves instead of a scan.
+    people = Q(owner_id__in=User.objects.values("pk")) if scope.everything else scope.rows()
+    rows = (
+        Activity.objects.filter(
+            people,
+            # Every kind, named: the (owner, kind, done_at) index then seeks instead of reading all.
+            kind__in=ActivityKind.values,
+            done_at__gte=window.start,
+            done_at__lt=window.end,
+        )
+        .values("kind")
+        .annotate(done=Count("pk"))
+        .order_by()
+    )
+    done = {row["kind"]: row["done"] for row in rows}
+    return {kind: done.get(kind, 0) for kind in ActivityKind.values}
+
+
+def freemium_effect(scope: InsightsScope) -> FreemiumStats:
+    """Deals closed in the window with and without a trial, demo or gift done before closing, for the
+    same people (every pipeline): the follow-up reports' own figures (one query)."""
+    report = freemium_report(
+        actor=scope.actor, days=scope.window.days, now=scope.window.end, scope=scope.report_scope
+    )
+    return report.total
+
+
+# --- the whole picture ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageInsight:
+    """One open stage of the funnel."""
+
+    stage: StageInfo
+    open: OpenStage
+    cohort: StageCohort
+    duration: StageDuration
+
+
+@dataclass(frozen=True)
+class PipelineInsights:
+    scope: InsightsScope
+    currency: str
+    stages: list[StageInsight]  # the open stages, by position
+    closed: ClosedInWindow
+    open_deals: int
+    open_value: Decimal
+    weighted_value: Decimal
+    velocity: Decimal | None  # base currency per day
+    lost_reasons: list[ReasonCount]
+    activities: dict[str, int]
+    freemiums: FreemiumStats
+    reach: list[Decimal | None] = field(default_factory=list)  # per stage, see `funnel.reach`
+    months: list[MonthConversion] = field(default_factory=list)  # see `conversion_by_period`
+
+    @property
+    def cohorts(self) -> list[StageCohort]:
+        return [line.cohort for line in self.stages]
+
+
+def pipeline_insights(
+    *,
+    actor: User,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+    months: int = PERIOD_MONTHS,
+    scope: InsightsScope | None = None,
+) -> PipelineInsights:
+    """Everything the Insights page and API show, the conversion of the last `months` months included
+    (as `conversion_by_period` counts it, in the same query as the window's cohorts; 0 for none): three
+    queries for the scope (none when `scope` is given) and seven for the figures, whatever the number of
+    deals."""
+    if not 0 <= months <= MAX_PERIOD_MONTHS:
+        raise InvalidInput(
+            _("Ask for 0 to %(most)s months.") % {"most": MAX_PERIOD_MONTHS},
+            fields={"months": _("out of range")},
+        )
+    if scope is None:
+        scope = insights_scope(
+            actor=actor,
+            owner_id=owner_id,
+            team_id=team_id,
+            pipeline_id=pipeline_id,
+            window_days=window_days,
+            now=now,
+        )
+    open_now = open_by_stage(scope)
+    cohorts, by_month = _cohort_counts(scope, months=months)
+    durations = stage_durations(scope)
+    closed = closed_in_window(scope)
+    stages = [
+        StageInsight(stage, open_now.get(stage.id, OpenStage()), cohort, durations[stage.id])
+        for stage, cohort in zip(scope.open_stages, cohorts, strict=True)
+    ]
+    open_deals = sum(line.open.deals for line in stages)
+    return PipelineInsights(
+        scope=scope,
+        currency=base_currency(),
+        stages=stages,
+        closed=closed,
+        open_deals=open_deals,
+        open_value=money(sum((line.open.value for line in stages), Decimal(0))),
+        weighted_value=money(sum((line.open.weighted_value for line in stages), Decimal(0))),
+        velocity=closed.velocity(open_deals),
+        lost_reasons=lost_reasons(scope, closed),
+        activities=activity_counts(scope),
+        freemiums=freemium_effect(scope),
+        reach=funnel.reach(cohorts),
+        months=by_month,
+    )
+
+
+# --- conversion over time -------------------------------------------------------------------------------
+
+
+def conversion_by_period(
+    *,
+    actor: User,
+    owner_id: int | None = None,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+    months: int = PERIOD_MONTHS,
+    now: dt.datetime | None = None,
+    scope: InsightsScope | None = None,
+) -> list[MonthConversion]:
+    """Stage conversion per calendar month (the company's) for the last `months` months, this one
+    included: the cohort of each month is the deals that entered the stage in it, and they count as
+    advanced when they reached a further stage by now (so the latest months' cohorts are still young).
+    One grouped query, besides resolving the scope when it is not given (the scope's window is not used).
+    `pipeline_insights` has the same figures in its own query (`months`)."""
+    if not 1 <= months <= MAX_PERIOD_MONTHS:
+        raise InvalidInput(
+            _("Ask for 1 to %(most)s months.") % {"most": MAX_PERIOD_MONTHS},
+            fields={"months": _("out of range")},
+        )
+    if scope is None:
+        scope = insights_scope(
+            actor=actor, owner_id=owner_id, team_id=team_id, pipeline_id=pipeline_id, now=now
+        )
+    _window, by_month = _cohort_counts(scope, months=months, window=False)
+    return by_month
+
+
+# --- step conversions per person, for coaching ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepConversions:
+    """Each person's step conversions in a team (or in the actor's whole view), and the total.
+
+    `stages` are the pipeline's open stages by position; every list in `owners` and `total` has one
+    `StageCohort(stage_id, entered, advanced)` per stage in that order, zeros included: the deals the
+    person owns that entered the stage in the window, and how many of those later reached a further
+    stage (an open or won stage at a higher position; being lost is not getting further). `owners` has
+    every active person in scope, and anyone else who owns such deals (say, someone since deactivated).
+    `total` is the sum over `owners`; `rest(owner_id)` is the total without that person: what a rep is
+    compared against."""
+
+    scope: InsightsScope
+    stages: list[StageInfo]
+    owners: dict[int, list[StageCohort]]
+    total: list[StageCohort]
+
+    def rest(self, owner_id: int) -> list[StageCohort]:
+        """The team's cohorts without `owner_id`'s (the whole total for someone not in `owners`)."""
+        if owner_id not in self.owners:
+            return list(self.total)
+        return funnel.cohorts_without(self.total, self.owners[owner_id])
+
+
+def step_conversions(
+    *,
+    actor: User,
+    team_id: int | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+    pipeline_id: int | None = None,
+    scope: InsightsScope | None = None,
+) -> StepConversions:
+    """Per person, the stage-to-stage conversion cohorts of `team_id`'s members (None: everyone in the
+    actor's view; a rep's view is themselves) in the window, and their total. See `StepConversions`.
+
+    ONE query for the counts, grouped by owner and stage, whatever the number of deals; resolving the
+    scope takes three more (none when `scope` is given: then `team_id`, `window_days`, `now` and
+    `pipeline_id` are the scope's). A team out of view is NotFound."""
+    if scope is None:
+        scope = insights_scope(
+            actor=actor, team_id=team_id, pipeline_id=pipeline_id, window_days=window_days, now=now
+        )
+    (rows,) = _grouped(
+        _entries(scope, scope.window.start, scope.window.end)
+        .annotate(k_owner=F("deal__owner_id"))
+        .values("k_owner", "k_stage", "k_deal", "k_advanced"),
+        [
+            sql.Measure("entered", "COUNT(DISTINCT k_deal)"),
+            sql.Measure("advanced", "COUNT(DISTINCT k_advanced)"),
+        ],
+        Grouping(("k_owner", "k_stage")),
+    )
+    counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for row in rows:
+        counts[row["key_1"]][row["key_2"]] = (row["entered"], row["advanced"])
+    members = {person.pk for person in _people_in(scope)}
+    owners = {
+        owner_id: _cohorts(scope, counts.get(owner_id, {})) for owner_id in sorted(members | set(counts))
+    }
+    total = funnel.cohorts_total(owners.values()) or _cohorts(scope, {})
+    return StepConversions(scope=scope, stages=scope.open_stages, owners=owners, total=total)
+
+
+def _people_in(scope: InsightsScope) -> list[User]:
+    """The active people whose deals the scope covers (from the view already read: no query)."""
+    if scope.owner is not None:
+        return [scope.owner]
+    if scope.team is not None:
+        return [person for person in scope.people.people if person.team_id == scope.team.pk]
+    if scope.actor.role == Role.REP:
+        return [scope.actor]
+    return list(scope.people.people)
