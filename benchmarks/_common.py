@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -75,3 +76,68 @@ def measures_table(results: list[Measure]) -> list[str]:
             f"| {result.queries} | {size} |"
         )
     return lines
+
+
+@dataclass
+class Actors:
+    """Who the page benchmarks sign in as: the rep with the most open deals, the biggest team (and so its
+    manager), the first admin. Any of them may be missing from a database."""
+
+    deals: int
+    rep: Any
+    team: Any
+    admin: Any
+
+    @property
+    def team_size(self) -> int:
+        return self.team.members.count() if self.team is not None else 0
+
+
+def benchmark_actors() -> Actors | None:
+    """The actors of the demo database, or None (and a word on stderr) when it has no deals."""
+    import sys
+
+    from django.db.models import Count, Q
+
+    from salespipe.deals.models import Deal, DealStatus
+    from salespipe.people.models import Role, Team, User
+
+    deals = Deal.objects.count()
+    if not deals:
+        print("No deals in this database: run `salespipe demo` first.", file=sys.stderr)
+        return None
+    rep = (
+        User.objects.filter(role=Role.REP, is_active=True)
+        .annotate(open_deals=Count("deals", filter=Q(deals__status=DealStatus.OPEN)))
+        .order_by("-open_deals", "pk")
+        .first()
+    )
+    team = Team.objects.annotate(size=Count("members")).order_by("-size", "pk").first()
+    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    return Actors(deals=deals, rep=rep, team=team, admin=admin)
+
+
+def timed_call(run: Callable[[], object], runs: int) -> Measure:
+    """Call `run` once to warm up, once counting its queries, then `runs` times timed: a selector alone,
+    without HTTP or templates."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run()
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    count = len(queries.captured_queries)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return Measure(
+        actor="",
+        request="",
+        median_ms=round(statistics.median(times), 1),
+        max_ms=round(max(times), 1),
+        queries=count,
+        kib=0.0,
+        status=200,
+    )

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from dataclasses import asdict
 from typing import Any
 
-from _common import Measure, measures_table, setup_django, timed
+from _common import Measure, benchmark_actors, measures_table, setup_django, timed, timed_call
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,24 +33,12 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_django()
     from django.db import connection
-    from django.db.models import Count, Q
     from django.test import Client
 
-    from salespipe.deals.models import Deal, DealStatus
-    from salespipe.people.models import Role, Team, User
-
-    deals = Deal.objects.count()
-    if not deals:
-        print("No deals in this database: run `salespipe demo` first.", file=sys.stderr)
+    actors = benchmark_actors()
+    if actors is None:
         return 1
-    rep = (
-        User.objects.filter(role=Role.REP, is_active=True)
-        .annotate(open_deals=Count("deals", filter=Q(deals__status=DealStatus.OPEN)))
-        .order_by("-open_deals", "pk")
-        .first()
-    )
-    team = Team.objects.annotate(size=Count("members")).order_by("-size", "pk").first()
-    admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
+    deals, rep, team, admin = actors.deals, actors.rep, actors.team, actors.admin
     team_size = team.members.count() if team else 0
     cases: list[tuple[str, Any, dict[str, str]]] = [
         ("rep", rep, {}),
@@ -106,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _selector(user: Any, scope: dict[str, str], period: str, runs: int) -> Measure:
     """`numbers_report` alone: its queries and the math, no HTTP and no template."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from salespipe.numbers import selectors
 
@@ -118,24 +102,7 @@ def _selector(user: Any, scope: dict[str, str], period: str, runs: int) -> Measu
         chosen = selectors.numbers_period(period or None, today=selectors.company_today())
         selectors.numbers_report(actor=user, scope=found, period=chosen)
 
-    run()
-    with CaptureQueriesContext(connection) as queries:
-        run()
-    count = len(queries.captured_queries)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return Measure(
-        actor="",
-        request="",
-        median_ms=round(statistics.median(times), 1),
-        max_ms=round(max(times), 1),
-        queries=count,
-        kib=0.0,
-        status=200,
-    )
+    return timed_call(run, runs)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from dataclasses import asdict
 from typing import Any
 
-from _common import Measure, measures_table, setup_django, timed
+from _common import Measure, measures_table, setup_django, timed, timed_call
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +114,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _selector(user: Any, team: Any, period: str, runs: int) -> Measure:
     """`team_dashboard` alone: its queries and the math, no HTTP and no template."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from salespipe.coaching import dashboard
     from salespipe.numbers import selectors
@@ -128,24 +124,7 @@ def _selector(user: Any, team: Any, period: str, runs: int) -> Measure:
         period_shown = selectors.numbers_period(period or None, today=selectors.company_today())
         dashboard.team_dashboard(actor=user, team=chosen, teams=teams, period=period_shown)
 
-    run()
-    with CaptureQueriesContext(connection) as queries:
-        run()
-    count = len(queries.captured_queries)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return Measure(
-        actor="",
-        request="",
-        median_ms=round(statistics.median(times), 1),
-        max_ms=round(max(times), 1),
-        queries=count,
-        kib=0.0,
-        status=200,
-    )
+    return timed_call(run, runs)
 
 
 if __name__ == "__main__":
