@@ -183,3 +183,33 @@ def top_reasons(
     if rest_deals:
         shown.append(ReasonCount(OTHER_REASONS, rest_deals, rest_value))
     return shown
+
+
+# --- coaching hints ---------------------------------------------------------------------------------------
+
+OPENING, QUALIFYING, BOOKING, PRESENTING, CLOSING = (
+    "opening",
+    "qualifying",
+    "booking",
+    "presenting",
+    "closing",
+)
+
+
+def step_skill(step: int, *, appointment: int | None, last: int) -> str:
+    """The selling skill a weak step calls for. `step` is the index of the open stage the step starts from
+    (the last step, from the last open stage, ends in Won); `appointment` the index of the appointment stage
+    (the first open stage whose gate wants a confirmed decision maker), None when the pipeline has none.
+
+    Before the appointment the rep qualifies (finds and confirms the decision maker) — the very first step is
+    the opening itself; the step into the appointment stage is booking it; from the appointment on, the steps
+    are the demo, trial or proposal (presenting), and the last one, into Won, is closing."""
+    if step == last:
+        return CLOSING
+    if appointment is None:
+        return OPENING if step == 0 else QUALIFYING
+    if step >= appointment:
+        return PRESENTING
+    if step + 1 == appointment:
+        return BOOKING
+    return OPENING if step == 0 else QUALIFYING

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity, ActivityKind
 from salespipe.analytics.forecast import money
+from salespipe.analytics.funnel import step_skill
 from salespipe.analytics.periods import Period, add_months, month_period
 from salespipe.analytics.selectors import NOT_HELD
 from salespipe.analytics.stats import StepComparison, compare_to_team
@@ -181,6 +182,7 @@ class WeakStep:
     stage: str
     next_stage: str
     comparison: StepComparison
+    skill: str  # what to coach: `analytics.funnel.step_skill`
 
     @property
     def shortfall(self) -> float:
@@ -469,6 +471,9 @@ def _weakest_steps(steps: insights.StepConversions) -> dict[int, WeakStep]:
     1,000 of 1,000, and the rest cannot be weak anyway."""
     names = [stage.name for stage in steps.stages]
     next_names = [*names[1:], _("Won")]
+    appointment = next(
+        (index for index, stage in enumerate(steps.stages) if stage.requires_decision_maker), None
+    )
     limits = advice_thresholds()
     weakest: dict[int, WeakStep] = {}
     for owner_id, cohorts in steps.owners.items():
@@ -488,7 +493,8 @@ def _weakest_steps(steps: insights.StepConversions) -> dict[int, WeakStep]:
                 certainty=limits.certainty_percent / 100,
             )
             if comparison.weak:
-                candidates.append(WeakStep(mine.stage_id, names[index], next_names[index], comparison))
+                skill = step_skill(index, appointment=appointment, last=len(names) - 1)
+                candidates.append(WeakStep(mine.stage_id, names[index], next_names[index], comparison, skill))
         if candidates:
             weakest[owner_id] = max(candidates, key=lambda step: step.shortfall)
     return weakest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
@@ -72,6 +72,11 @@ class WeakStepOut(Schema):
     team_trials: int
     team_rate: Ratio | None
     probability_below: Ratio = Field(description="How sure it is that the rep's rate is below the team's.")
+    skill: Literal["opening", "qualifying", "booking", "presenting", "closing"] = Field(
+        description="What to coach: the first step is the opening; before the appointment stage, "
+        "qualifying the decision maker; into it, booking appointments; out of it, demos and presentations; "
+        "after it, closing."
+    )
 
 
 class OverlapOut(Schema):
@@ -157,6 +162,7 @@ def _member(line: RepLine, board: TeamDashboard) -> dict[str, Any]:
             "team_trials": comparison.team_trials,
             "team_rate": _ratio(comparison.team_rate),
             "probability_below": _ratio(comparison.probability_below),
+            "skill": step.skill,
         },
         "time_zone": user.time_zone,
         "local_time": line.local_now.replace(microsecond=0),

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
+from salespipe.analytics import funnel
 from salespipe.analytics.periods import MONTH, QUARTER, YEAR, Period, period_containing
 from salespipe.analytics.views import money, percent
 from salespipe.coaching import dashboard, selectors
@@ -309,11 +310,30 @@ class RepRow:
     overdue_requests: int
     weakest: str
     weakest_evidence: str
+    weakest_hint: str  # the skill to coach
     local_time: str
     local_offset: str
     at_work: bool
     overlap: str
     overlap_windows: str
+
+
+# What a weak step asks the manager to coach (PRODUCT.md, practice 11).
+SKILL_HINTS = {
+    funnel.OPENING: gettext_lazy("Opening: a reason to talk and a first question that earns the next call."),
+    funnel.QUALIFYING: gettext_lazy(
+        "Qualifying: find the decision maker and confirm their authority before anything else."
+    ),
+    funnel.BOOKING: gettext_lazy(
+        "Booking appointments: ask for the meeting once the decision maker is confirmed."
+    ),
+    funnel.PRESENTING: gettext_lazy(
+        "Demos and presentations: present to the decision maker; offer a demo or a trial."
+    ),
+    funnel.CLOSING: gettext_lazy(
+        "Closing: ask for the decision, probe budget and timeline, answer objections."
+    ),
+}
 
 
 def _evidence(step: WeakStep) -> str:
@@ -375,6 +395,7 @@ def _row(line: RepLine, board: TeamDashboard, actor: User) -> RepRow:
         overdue_requests=line.activity.info_requests_overdue,
         weakest=f"{step.stage} → {step.next_stage}" if step else "—",
         weakest_evidence=_evidence(step) if step else "",
+        weakest_hint=str(SKILL_HINTS[step.skill]) if step else "",
         local_time=local_time,
         local_offset=_offset(local, viewer_now),
         at_work=line.at_work,

@@ -84,6 +84,8 @@ class StageInfo:
     position: int
     kind: str
     history: StageHistory
+    # The appointment stage's gate: where coaching hints turn from qualifying to presenting.
+    requires_decision_maker: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def _stages(pipeline_id: int | None) -> list[tuple[int, str, StageInfo]]:
         "pipeline__name",
         "outcome__won_deals",
         "outcome__lost_deals",
+        "requires_decision_maker",
     )
     stages = [
         (
@@ -210,6 +213,7 @@ def _stages(pipeline_id: int | None) -> list[tuple[int, str, StageInfo]]:
                     row["outcome__won_deals"] or 0,
                     row["outcome__lost_deals"] or 0,
                 ),
+                requires_decision_maker=row["requires_decision_maker"],
             ),
         )
         for row in rows
