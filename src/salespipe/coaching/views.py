@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -32,21 +31,20 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from salespipe.analytics import funnel
-from salespipe.analytics.periods import MONTH, QUARTER, YEAR, Period, period_containing
+from salespipe.analytics.periods import Period
 from salespipe.analytics.views import money, percent
 from salespipe.coaching import dashboard, selectors
 from salespipe.coaching.dashboard import Overlap, RepLine, TeamDashboard, WeakStep
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.web import actor_of, is_fragment_request
 from salespipe.numbers import selectors as numbers
+from salespipe.numbers.period_nav import period_nav
 from salespipe.people.models import Role, Team, User
 
 PAGE = "coaching/team.html"
 LEADERBOARD_PAGE = "coaching/leaderboard.html"
 ADVICE_PAGE = "coaching/advice.html"
 DEFAULT_SORT = "name"
-
-_KINDS = ((MONTH, gettext_lazy("Month")), (QUARTER, gettext_lazy("Quarter")), (YEAR, gettext_lazy("Year")))
 
 
 # --- presentation ---------------------------------------------------------------------------------------
@@ -118,40 +116,6 @@ def _board_url(user: User) -> str:
 
 def _advice_url(user: User) -> str:
     return reverse("coaching:advice", args=[user.username])
-
-
-@dataclass(frozen=True)
-class PeriodLink:
-    label: str
-    url: str
-    current: bool = False
-
-
-@dataclass(frozen=True)
-class PeriodNav:
-    previous: PeriodLink
-    next: PeriodLink
-    kinds: list[PeriodLink]
-    today: PeriodLink | None  # back to the period containing today, when another is shown
-
-
-def _period_nav(period: Period, today: dt.date, page: str, query: dict[str, str]) -> PeriodNav:
-    fiscal = settings.FISCAL_YEAR_START_MONTH
-
-    def link(other: Period, label: str = "", current: bool = False) -> PeriodLink:
-        return PeriodLink(label or other.label, team_url(page, **query, period=other.label), current)
-
-    one_day = dt.timedelta(days=1)
-    previous = period_containing(period.starts_on - one_day, period.kind, fiscal_year_start_month=fiscal)
-    following = period_containing(period.ends_on + one_day, period.kind, fiscal_year_start_month=fiscal)
-    anchor = today if today in period else period.starts_on
-    kinds = [
-        link(period_containing(anchor, kind, fiscal_year_start_month=fiscal), str(label), kind == period.kind)
-        for kind, label in _KINDS
-    ]
-    current = period_containing(today, period.kind, fiscal_year_start_month=fiscal)
-    back = None if today in period else link(current, _("Back to %(period)s") % {"period": current.label})
-    return PeriodNav(link(previous), link(following), kinds, back)
 
 
 # --- the request ----------------------------------------------------------------------------------------
@@ -485,7 +449,11 @@ def team_page(request: HttpRequest) -> HttpResponse:
         "teams": asked.teams if len(asked.teams) > 1 or actor.is_admin else [],
         "period": asked.period,
         "sort": sort,
-        "nav": _period_nav(asked.period, asked.today, "team", {"team": asked.team.name, "sort": sort}),
+        "nav": period_nav(
+            asked.period,
+            asked.today,
+            lambda label: team_url("team", team=asked.team.name, sort=sort, period=label),
+        ),
         "summary": _summary(board),
         "columns": _columns(sort, query),
         "rows": [_row(line, board, actor) for line in lines],
@@ -575,7 +543,11 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
         "teams": asked.teams if len(asked.teams) > 1 or actor.is_admin else [],
         "period": asked.period,
         "currency": currency,
-        "nav": _period_nav(asked.period, asked.today, "leaderboard", {"team": asked.team.name}),
+        "nav": period_nav(
+            asked.period,
+            asked.today,
+            lambda label: team_url("leaderboard", team=asked.team.name, period=label),
+        ),
         "rows": rows,
         "dashboard_url": team_url("team", **query),
         "without_quota": (

@@ -30,12 +30,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from salespipe.analytics.forecast import EMPIRICAL, OVERRIDE, PROBABILITY_SOURCES, STAGE_DEFAULT, FlowMonth
-from salespipe.analytics.periods import MONTH, QUARTER, YEAR, Period, period_containing
 from salespipe.analytics.plan import COMPANY, DEFAULTS, OWN, TEAM, Plan, WeekTarget
 from salespipe.analytics.views import money, percent
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.web import actor_of
 from salespipe.numbers import selectors
+from salespipe.numbers.period_nav import period_nav
 from salespipe.numbers.selectors import COMPANY_SCOPE, TEAM_SCOPE, USER, NumbersReport, NumbersScope
 from salespipe.people.models import Role, Team, User
 
@@ -54,7 +54,6 @@ _SOURCE_NOTES = {
     EMPIRICAL: gettext_lazy("the share of closed deals that passed the stage and were won"),
     STAGE_DEFAULT: gettext_lazy("the stage's default probability (too little closed history to measure)"),
 }
-_KINDS = ((MONTH, gettext_lazy("Month")), (QUARTER, gettext_lazy("Quarter")), (YEAR, gettext_lazy("Year")))
 _NUMBER_TITLES = {
     "won": gettext_lazy("Won in %(period)s"),
     "expected": gettext_lazy("Expected in %(period)s"),
@@ -213,41 +212,6 @@ def _picked(request: HttpRequest) -> HttpResponse:
 
 
 # --- periods --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PeriodLink:
-    label: str
-    url: str
-    current: bool = False
-
-
-@dataclass(frozen=True)
-class PeriodNav:
-    previous: PeriodLink
-    next: PeriodLink
-    kinds: list[PeriodLink]
-    today: PeriodLink | None  # back to the period containing today, when another is shown
-
-
-def _period_nav(period: Period, query: dict[str, str], today: dt.date) -> PeriodNav:
-    fiscal = settings.FISCAL_YEAR_START_MONTH
-
-    def link(other: Period, label: str = "", current: bool = False) -> PeriodLink:
-        return PeriodLink(label or other.label, numbers_url(query, other.label), current)
-
-    one_day = dt.timedelta(days=1)
-    previous = period_containing(period.starts_on - one_day, period.kind, fiscal_year_start_month=fiscal)
-    following = period_containing(period.ends_on + one_day, period.kind, fiscal_year_start_month=fiscal)
-    # Switching kind keeps today in view when the period shown holds it, else the period's first day.
-    anchor = today if today in period else period.starts_on
-    kinds = [
-        link(period_containing(anchor, kind, fiscal_year_start_month=fiscal), str(label), kind == period.kind)
-        for kind, label in _KINDS
-    ]
-    current = period_containing(today, period.kind, fiscal_year_start_month=fiscal)
-    back = None if today in period else link(current, _("Back to %(period)s") % {"period": current.label})
-    return PeriodNav(link(previous), link(following), kinds, back)
 
 
 # --- the numbers page -----------------------------------------------------------------------------------
@@ -517,7 +481,7 @@ def numbers_page(request: HttpRequest) -> HttpResponse:
         "title": _title(actor, scope),
         "picker": _picker(actor, scope),
         "period": period,
-        "nav": _period_nav(period, query, today),
+        "nav": period_nav(period, today, lambda label: numbers_url(query, label)),
         "figures": {
             "quota": _money(numbers.quota, currency),
             "won": money(report.won, currency),
