@@ -10,6 +10,7 @@ import time_machine
 
 from salespipe.activities.models import Activity, ActivityKind
 from salespipe.deals.models import Deal, Stage, StageChange
+from salespipe.deals.services import stage_stays_rebuild
 from salespipe.people.models import User
 from tests.analytics.conftest import closed_deal, info_request  # noqa: F401 - the report tests' fixtures
 from tests.api.conftest import api_client  # noqa: F401 - the API tests' fixture, shared
@@ -79,3 +80,4 @@ def stay(deal: Deal, stage: Stage, *, entered: dt.datetime, left: dt.datetime, t
         deal=deal, from_stage=None, to_stage=stage, to_status="open", changed_at=entered
     )
     StageChange.objects.create(deal=deal, from_stage=stage, to_stage=to, to_status="open", changed_at=left)
+    stage_stays_rebuild(deal_ids=[deal.pk])  # the history was written here, not by the services

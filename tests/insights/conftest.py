@@ -17,6 +17,7 @@ import time_machine
 
 from salespipe.activities.models import Activity
 from salespipe.deals.models import Deal, DealStatus, Stage, StageChange, StageKind
+from salespipe.deals.services import stage_stays_rebuild
 from salespipe.people.models import User
 from tests.api.conftest import api_client  # noqa: F401 - the API tests' fixture, shared
 
@@ -74,6 +75,7 @@ def journey(make_deal: Any, stages: dict[str, Stage]) -> Any:
             stage_entered_at=last_at,
         )
         deal.refresh_from_db()
+        stage_stays_rebuild(deal_ids=[deal.pk])  # the history was written here, not by the services
         return deal
 
     return make

@@ -26,8 +26,9 @@ from salespipe.people.models import User
 pytestmark = pytest.mark.django_db
 
 # Lock and load the deal, find the won stage, save, record the history row (a savepoint around the
-# service), and three for the outcomes: the stages passed through, the missing rows, the counts.
-DEAL_WIN_QUERIES = 9
+# service), two for the stage stays, and three for the outcomes: the stages passed through, the missing
+# rows, the counts.
+DEAL_WIN_QUERIES = 11
 
 
 def kept_counts() -> dict[str, tuple[int, int]]:

@@ -76,7 +76,12 @@ class Overlap:
 
     @property
     def total(self) -> dt.timedelta:
-        return sum((end - start for start, end in self.windows), dt.timedelta(0))
+        # In UTC: two wall-clock times of one zone subtract as wall-clock times, so the hour repeated
+        # when the clocks go back would count as none.
+        return sum(
+            (end.astimezone(dt.UTC) - start.astimezone(dt.UTC) for start, end in self.windows),
+            dt.timedelta(0),
+        )
 
 
 def _working_window(day: dt.date, hours: WorkingHours) -> tuple[dt.datetime, dt.datetime] | None:
@@ -531,9 +536,21 @@ def _trend(team: Team, member_ids: Sequence[int], now: dt.datetime) -> list[Tren
         in_month = Q(won_at__gte=start, won_at__lt=end)
         sums[f"won_{index}"] = Sum("base_value", filter=in_month)
         sums[f"deals_{index}"] = Count("pk", filter=in_month)
-    totals = Deal.objects.filter(
-        owner_id__in=list(member_ids), status=DealStatus.WON, won_at__gte=bounds[0], won_at__lt=bounds[-1]
-    ).aggregate(**sums)
+    # Grouped per owner and added up here, as My numbers does: the query planners then walk each
+    # member's wins through the (owner, won_at) index rather than the company's through (status, won_at).
+    per_owner = (
+        Deal.objects.filter(
+            owner_id__in=list(member_ids), status=DealStatus.WON, won_at__gte=bounds[0], won_at__lt=bounds[-1]
+        )
+        .values("owner_id")
+        .annotate(**sums)
+        .order_by()
+    )
+    totals: dict[str, Any] = defaultdict(int)
+    for row in per_owner:
+        found: dict[str, Any] = dict(row)
+        for name in sums:
+            totals[name] += found[name] or 0
     book = quota_book(team_ids=[team.pk], first_month=months[0], last_month=months[-1])
     return [
         TrendMonth(

@@ -66,6 +66,7 @@ from salespipe.deals.models import (
     Stage,
     StageChange,
     StageKind,
+    StageStay,
 )
 from salespipe.numbers.selectors import (
     USER,
@@ -209,28 +210,14 @@ def _grouped(rows: QuerySet[Any, Any], columns: str, *, group_by: str = "") -> l
 # --- how long deals usually stay in a stage -----------------------------------------------------------------
 
 
-def _exits(wanted: Iterable[int]) -> QuerySet[StageChange]:
-    """Stage changes out of the `wanted` stages. The stage left is compared as an expression
-    (`from_stage_id + 0`) so that no index on it can serve: SQLite, which keeps no statistics, would
-    otherwise walk every change ever made out of those stages instead of the few it is asked about."""
-    return StageChange.objects.alias(leaving=F("from_stage_id") + 0).filter(leaving__in=sorted(wanted))
-
-
-def _stays(exits: QuerySet[StageChange]) -> dict[int, tuple[int, float]]:
-    """Per stage left, how many stays in it ended with these `exits` and their median days (from the
-    deal's stage change before the exit, into the stage, to the exit). One query."""
-    before = StageChange.objects.filter(
-        Q(changed_at__lt=OuterRef("changed_at"))
-        | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk")),
-        deal_id=OuterRef("deal_id"),
-    ).order_by("-changed_at", "-pk")
-    rows = exits.annotate(
-        k_stage=F("from_stage_id"),
-        k_left=F("changed_at"),
-        k_entered=Subquery(before.values("changed_at")[:1]),
-    ).values("k_stage", "k_left", "k_entered")
+def _stays(stays: QuerySet[StageStay]) -> dict[int, tuple[int, float]]:
+    """Per stage, how many of these ended `stays` there are and their median days (entered to left).
+    One query."""
+    rows = stays.filter(left_at__isnull=False).values(
+        k_stage=F("stage_id"), k_left=F("left_at"), k_entered=F("entered_at")
+    )
     days = sql.days_between_sql("k_entered", "k_left")
-    columns = f"k_stage, COUNT(k_entered) AS stays, {sql.percentile_sql(days, 0.5)} AS median_days"
+    columns = f"k_stage, COUNT(*) AS stays, {sql.percentile_sql(days, 0.5)} AS median_days"
     return {
         int(row["k_stage"]): (int(row["stays"]), float(row["median_days"]))
         for row in _grouped(rows, columns, group_by="k_stage")
@@ -264,9 +251,9 @@ def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, S
     since = now - dt.timedelta(days=STAGE_EXIT_DAYS)
     medians: dict[int, StageMedian] = {}
     if wanted and user.team_id is not None:
-        team_deals = Deal.objects.filter(owner_id__in=User.objects.filter(team_id=user.team_id).values("pk"))
-        exits = _exits(wanted).filter(
-            deal_id__in=team_deals.values("pk"), changed_at__gte=since, changed_at__lt=now
+        team = User.objects.filter(team_id=user.team_id).values("pk")
+        exits = StageStay.objects.filter(
+            owner_id__in=team, stage_id__in=sorted(wanted), left_at__gte=since, left_at__lt=now
         )
         for stage_id, (stays, days) in _stays(exits).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
@@ -274,9 +261,7 @@ def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, S
     wanted -= set(medians)
     if wanted:
         start = _recent_start(stages, since, now)
-        exits = _exits(wanted).filter(
-            to_stage_id__in=sorted(stages.every), changed_at__gte=start, changed_at__lt=now
-        )
+        exits = StageStay.objects.filter(stage_id__in=sorted(wanted), left_at__gte=start, left_at__lt=now)
         for stage_id, (stays, days) in _stays(exits).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
                 medians[stage_id] = StageMedian(stages.names[stage_id], days, stays, "company")

@@ -297,6 +297,48 @@ class StageChange(models.Model):
         super().save(*args, **kwargs)
 
 
+class StageStay(models.Model):
+    """A deal's time in one stage: entered by a stage change, left by the deal's next one (open while
+    it is still there), and whether it later went further (PRODUCT.md: stage conversion, cohort).
+
+    Kept by the services that move, close, reopen and reassign deals, and rebuilt from the stage
+    history after loads that write it directly and when stages are reordered
+    (`deals.services.stage_stays_rebuild`): the funnel's cohorts and stage durations then read one
+    row per entry through an index instead of searching each deal's history for what came after.
+    """
+
+    # One per stage change, sharing its id: entries at the same instant keep the history's order.
+    entry = models.OneToOneField(StageChange, on_delete=models.CASCADE, primary_key=True, related_name="stay")
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="+")
+    # The deal's owner now, as the funnel counts deals by whom they belong to (not who moved them).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_index=False)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    # Reached an open or won stage further along the same pipeline after this entry, at any time since;
+    # always False for won and lost stages.
+    advanced = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("stage stay")
+        verbose_name_plural = _("stage stays")
+        # Each leads with who or which stage and when, and carries what the funnel counts, so a team's
+        # cohorts and durations are read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["owner", "entered_at", "stage", "deal", "advanced"], name="stagestay_owner_entered"
+            ),
+            models.Index(fields=["owner", "left_at", "stage", "entered_at"], name="stagestay_owner_left"),
+            models.Index(fields=["stage", "entered_at", "deal", "advanced"], name="stagestay_stage_entered"),
+            models.Index(fields=["stage", "left_at", "entered_at"], name="stagestay_stage_left"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.stage_id} {self.entered_at:%Y-%m-%d}–{self.left_at or ''}"
+
+
 class StageOutcome(models.Model):
     """How many closed deals that passed through a stage were won and lost.
 

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.deals.models import Pipeline, Stage, StageChange, StageKind
+from salespipe.deals.services import stage_stays_rebuild
 from salespipe.people.models import User
 
 
@@ -225,6 +226,8 @@ def stage_move(*, actor: User, stage_id: int, direction: str) -> Stage:
         return stage
     open_stages[index], open_stages[other] = open_stages[other], open_stages[index]
     _renumber(pipeline, open_stages + [s for s in stages if s.kind != StageKind.OPEN])
+    # Which stays went further depends on the order: count them again for this pipeline's deals.
+    stage_stays_rebuild(pipeline_id=pipeline.pk)
     stage.refresh_from_db(fields=["position"])
     return stage
 

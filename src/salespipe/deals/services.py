@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Greatest, Round
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +32,7 @@ from salespipe.deals.models import (
     StageChange,
     StageKind,
     StageOutcome,
+    StageStay,
     Urgency,
 )
 from salespipe.directory.models import Organization, Person
@@ -193,7 +195,7 @@ def deal_qualification(deal: Deal) -> Qualification:
 
 
 def _record_stage_change(deal: Deal, *, actor: User | None, from_stage: Stage | None, note: str = "") -> None:
-    StageChange.objects.create(
+    change = StageChange.objects.create(
         deal=deal,
         from_stage=from_stage,
         to_stage=deal.stage,
@@ -201,6 +203,29 @@ def _record_stage_change(deal: Deal, *, actor: User | None, from_stage: Stage | 
         changed_by=actor,
         changed_at=deal.stage_entered_at,
         note=note[:200],
+    )
+    _stage_stays_follow(deal, change)
+
+
+def _stage_stays_follow(deal: Deal, change: StageChange) -> None:
+    """Keep the deal's stage stays (`StageStay`) in step with a new stage change: the stay it is in ends
+    now, the stays of the pipeline's earlier open stages went further when it enters an open or won stage,
+    and a new stay begins. Two queries, however long the deal's history."""
+    stage = change.to_stage
+    stays = StageStay.objects.filter(deal_id=deal.pk)
+    ending = Q(left_at__isnull=True)
+    if stage.kind == StageKind.LOST:
+        stays.filter(ending).update(left_at=change.changed_at)
+    else:
+        passed = Stage.objects.filter(
+            pipeline_id=stage.pipeline_id, kind=StageKind.OPEN, position__lt=stage.position
+        ).values("pk")
+        stays.filter(ending | Q(advanced=False, stage_id__in=passed)).update(
+            left_at=Coalesce(F("left_at"), Value(change.changed_at)),
+            advanced=Case(When(stage_id__in=passed, then=Value(True)), default=F("advanced")),
+        )
+    StageStay.objects.create(
+        entry=change, deal_id=deal.pk, owner_id=deal.owner_id, stage=stage, entered_at=change.changed_at
     )
 
 
@@ -422,6 +447,9 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
         deal.base_value = to_base(deal.value, rate_to_base=_rate_to_base(deal.currency))
         fields.append("base_value")
     _save(deal, fields)
+    if "owner_id" in changes:
+        # The funnel counts a deal's whole history as its owner's now.
+        StageStay.objects.filter(deal_id=deal.pk).update(owner_id=deal.owner_id)
     return deal
 
 
@@ -567,6 +595,59 @@ def stage_outcomes_rebuild() -> int:
         for row in counts
     )
     return len(created)
+
+
+# --- stage stays -----------------------------------------------------------------------------------------
+
+# Each stage change's stay, from the deal's history: left at its next change (by time, then id), and gone
+# further when a later change of the deal entered an open or won stage of the same pipeline at a higher
+# position. One pass of window functions over the history, on SQLite and PostgreSQL alike.
+_STAGE_STAYS_FROM_HISTORY = """
+INSERT INTO deals_stagestay (entry_id, deal_id, owner_id, stage_id, entered_at, left_at, advanced)
+SELECT id, deal_id, owner_id, to_stage_id, changed_at, left_at,
+       CASE WHEN kind = 'open' AND further > position THEN TRUE ELSE FALSE END
+FROM (
+    SELECT c.id, c.deal_id, d.owner_id, c.to_stage_id, c.changed_at, s.kind, s.position,
+           LEAD(c.changed_at) OVER (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id) AS left_at,
+           MAX(CASE WHEN s.kind <> 'lost' THEN s.position END) OVER (
+               PARTITION BY c.deal_id, s.pipeline_id ORDER BY c.changed_at, c.id
+               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+           ) AS further
+    FROM deals_stagechange c
+    JOIN deals_stage s ON s.id = c.to_stage_id
+    JOIN deals_deal d ON d.id = c.deal_id
+    {where}
+) AS history
+"""
+
+
+@transaction.atomic
+def stage_stays_rebuild(*, deal_ids: Sequence[int] | None = None, pipeline_id: int | None = None) -> int:
+    """Write the stage stays of `deal_ids`, or of the deals that have been in `pipeline_id`'s stages
+    (neither: every deal), afresh from their stage history.
+
+    The services keep the stays as deals move; this is for loads that write the history directly (the
+    demo generator, imports, restores) and for a reordered pipeline, whose stays' "went further" depends
+    on the stages' order. Returns how many stays were written."""
+    stays = StageStay.objects.all()
+    where, params = "", list(deal_ids or [])
+    if deal_ids is not None:
+        if not params:
+            return 0
+        stays = stays.filter(deal_id__in=params)
+        where = f"WHERE c.deal_id IN ({', '.join(['%s'] * len(params))})"
+    elif pipeline_id is not None:
+        been_there = StageChange.objects.filter(to_stage__pipeline_id=pipeline_id).values("deal_id")
+        stays = stays.filter(deal_id__in=been_there)
+        where = (
+            "WHERE c.deal_id IN (SELECT h.deal_id FROM deals_stagechange h "
+            "JOIN deals_stage p ON p.id = h.to_stage_id WHERE p.pipeline_id = %s)"
+        )
+        params = [pipeline_id]
+    stays.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGE_STAYS_FROM_HISTORY.format(where=where), params)
+        return int(max(cursor.rowcount, 0))
 
 
 # --- contacts and buying authority --------------------------------------------------------------------

@@ -254,9 +254,10 @@ def bulk_load_settings(connection: BaseDatabaseWrapper) -> Iterator[None]:
 
 
 def analyze(connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]) -> None:
-    """Give PostgreSQL's planner statistics for freshly loaded tables instead of waiting for autovacuum."""
-    if connection.vendor != "postgresql":
-        return
+    """Give the query planner statistics for freshly loaded tables: PostgreSQL's autovacuum would get
+    there later, SQLite never by itself. Without them SQLite picks indexes blind and walks, say, the
+    whole company's wins of six months instead of one team's (170 ms instead of 30 at a million deals).
+    A full count: SQLite's sampled `analysis_limit` guesses far off on these tables."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for model in model_list:

@@ -60,9 +60,11 @@ from salespipe.deals.models import (
     StageChange,
     StageKind,
     StageOutcome,
+    StageStay,
     Urgency,
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
+from salespipe.deals.services import stage_stays_rebuild
 from salespipe.demo import names
 from salespipe.demo.bulk import (
     Clock,
@@ -224,7 +226,7 @@ def generate(
     factory = _DealFactory(
         clock=clock, team=team, directory=directory, pipeline=pipeline, currencies=currencies, seed=seed
     )
-    counts = {"deals": 0, "stage_changes": 0, "deal_contacts": 0, "activities": 0}
+    counts = {"deals": 0, "stage_changes": 0, "deal_contacts": 0, "activities": 0, "stage_stays": 0}
     outcomes: Counter[tuple[int, bool]] = Counter()
     big_tables = [Deal, StageChange, DealContact, Activity]
     deferred = big_tables if defer_indexes else []
@@ -245,8 +247,12 @@ def generate(
             report("building indexes")  # and, on PostgreSQL, checking the foreign keys
 
     reset_sequences(connection, [Team, User, Organization, Person, Deal, StageChange, DealContact, Activity])
-    if defer_indexes:
-        analyze(connection, big_tables)
+    # Straight from the history just written, as its window functions read it faster than the stays
+    # could be worked out here deal by deal.
+    with indexes_deferred(connection, [StageStay] if defer_indexes else []):
+        counts["stage_stays"] = stage_stays_rebuild()
+    report(f"stage stays {counts['stage_stays']}")
+    analyze(connection, [*big_tables, StageStay])
     _write_stage_outcomes(outcomes)
     quotas = write_quotas_and_plans(
         rep_ids=[rep.user_id for rep in team.reps], team_ids=team.team_ids, today=today, seed=seed

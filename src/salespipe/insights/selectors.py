@@ -32,13 +32,10 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -61,7 +58,7 @@ from salespipe.analytics.selectors import (
 )
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.money import base_currency
-from salespipe.deals.models import Deal, DealStatus, Stage, StageChange, StageKind
+from salespipe.deals.models import Deal, DealStatus, Stage, StageKind, StageStay
 from salespipe.people.models import Role, Team, User
 
 DEFAULT_WINDOW_DAYS = 90
@@ -278,59 +275,27 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _history(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[StageChange]:
-    """The stage changes from `start` to `end` of the deals in scope.
-
-    Found through the deals rather than through time: a deal's stage changes all happen while it is open
-    or as it closes, so only the people's deals open now or closed since `start` can have one, and each
-    of those leads to its few changes through the (deal, time) index. An administrator's whole view
-    reads the period's changes through the (stage, time) index instead (the callers name the stages)."""
-    changes = StageChange.objects.filter(changed_at__gte=start, changed_at__lt=end)
-    if scope.everything:
-        return changes
-    active = (
-        Q(status=DealStatus.OPEN)
-        | Q(status=DealStatus.WON, won_at__gte=start)
-        | Q(status=DealStatus.LOST, lost_at__gte=start)
-    )
-    return changes.filter(deal_id__in=Deal.objects.filter(scope.rows(), active).values("pk"))
-
-
-def _into(
-    scope: InsightsScope, changes: QuerySet[StageChange], stage_ids: list[int]
-) -> QuerySet[StageChange]:
-    """`changes` into one of the stages: through the (stage, time) index for an administrator's whole
-    view, else as an expression no index serves, so the database keeps to the deals' own changes."""
-    if scope.everything:
-        return changes.filter(to_stage_id__in=stage_ids)
-    return changes.alias(k_into=F("to_stage_id") + 0).filter(k_into__in=stage_ids)
+def _stays(scope: InsightsScope) -> QuerySet[StageStay]:
+    """The stage stays (`deals.StageStay`) of the deals in scope in the pipeline's open stages: through
+    the (owner, time) indexes for people, the (stage, time) ones for an administrator's whole view."""
+    return StageStay.objects.filter(scope.rows(), stage_id__in=[stage.id for stage in scope.open_stages])
 
 
 def _entries(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[Any, Any]:
     """Entries into the pipeline's open stages from `start` to `end`, of the deals in scope, each with
     `k_advanced` (the deal's id) when the deal later reached a further stage: an open or won stage of the
-    pipeline at a higher position. Later means after the entry (by time, then by id for changes written
-    in the same instant), whenever that happened; a lost stage is no step forward.
-
-    One `EXISTS` per stage, each naming the stages beyond it, of which the entry's own stage picks the one
-    to run: the database then checks a later change's stage against a short list, and the deal's later
-    changes come from the (deal, time) index (the stage is an expression, so no stage index competes)."""
-    open_stages = scope.open_stages
-    later = StageChange.objects.alias(k_into=F("to_stage_id") + 0).filter(
-        Q(changed_at__gt=OuterRef("changed_at"))
-        | Q(changed_at=OuterRef("changed_at"), pk__gt=OuterRef("pk")),
-        deal_id=OuterRef("deal_id"),
-    )
-    advanced = [
-        When(Q(to_stage_id=stage.id) & Exists(later.filter(k_into__in=beyond)), then=F("deal_id"))
-        for stage in open_stages
-        if (beyond := _beyond(scope, stage))
-    ]
-    entries = _into(scope, _history(scope, start, end), [stage.id for stage in open_stages])
-    return entries.annotate(
-        k_stage=F("to_stage_id"),
-        k_deal=F("deal_id"),
-        k_advanced=Case(*advanced, default=None, output_field=IntegerField()),
+    pipeline at a higher position, after the entry (by time, then by the history's order), whenever that
+    happened; a lost stage is no step forward. The stays carry that, kept as deals move."""
+    return (
+        _stays(scope)
+        .filter(entered_at__gte=start, entered_at__lt=end)
+        .annotate(
+            k_stage=F("stage_id"),
+            k_deal=F("deal_id"),
+            k_advanced=Case(
+                When(advanced=True, then=F("deal_id")), default=None, output_field=IntegerField()
+            ),
+        )
     )
 
 
@@ -424,13 +389,13 @@ def _cohort_counts(
     # SQLite and PostgreSQL alike, with no date function called per row.
     month_of = Case(
         *(
-            When(changed_at__gte=start, changed_at__lt=stop, then=Value(f"{first:%Y-%m}"))
+            When(entered_at__gte=start, entered_at__lt=stop, then=Value(f"{first:%Y-%m}"))
             for first, start, stop in zip(firsts, bounds, bounds[1:], strict=False)
         ),
         default=Value(""),
         output_field=CharField(),
     )
-    in_window = Case(When(changed_at__gte=scope.window.start, then=Value(1)), default=Value(0))
+    in_window = Case(When(entered_at__gte=scope.window.start, then=Value(1)), default=Value(0))
     rows = (
         _entries(scope, min(starts), end)
         .annotate(k_month=month_of, k_in_window=in_window)
@@ -463,26 +428,13 @@ class StageDuration:
 
 
 def stage_durations(scope: InsightsScope) -> dict[int, StageDuration]:
-    """Per open stage, the median days deals spent in it, over the stays that ended in the window: each
-    stage change out of the stage, against the deal's stage change before it (into the stage). One query."""
-    before = StageChange.objects.filter(
-        Q(changed_at__lt=OuterRef("changed_at"))
-        | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk")),
-        deal_id=OuterRef("deal_id"),
-    ).order_by("-changed_at", "-pk")
-    open_ids = [stage.id for stage in scope.open_stages]
-    changes = _history(scope, scope.window.start, scope.window.end)
-    if scope.everything:
-        # Out of an open stage into any stage: the (stage, time) index finds the window's changes.
-        changes = changes.filter(to_stage_id__in=Stage.objects.values("pk"))
+    """Per open stage, the median days deals spent in it, over the stays that ended in the window (the
+    deal's stage change out of it, against the one into it). One query."""
+    window = scope.window
     rows = (
-        changes.alias(k_from=F("from_stage_id") + 0)
-        .filter(k_from__in=open_ids)
-        .annotate(
-            k_stage=F("from_stage_id"),
-            k_left_at=F("changed_at"),
-            k_entered_at=Subquery(before.values("changed_at")[:1]),
-        )
+        _stays(scope)
+        .filter(left_at__gte=window.start, left_at__lt=window.end)
+        .annotate(k_stage=F("stage_id"), k_left_at=F("left_at"), k_entered_at=F("entered_at"))
         .values("k_stage", "k_left_at", "k_entered_at")
     )
     measures = [
@@ -796,7 +748,7 @@ def step_conversions(
         )
     (rows,) = _grouped(
         _entries(scope, scope.window.start, scope.window.end)
-        .annotate(k_owner=F("deal__owner_id"))
+        .annotate(k_owner=F("owner_id"))
         .values("k_owner", "k_stage", "k_deal", "k_advanced"),
         [
             sql.Measure("entered", "COUNT(DISTINCT k_deal)"),
