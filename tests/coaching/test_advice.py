@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 
 from salespipe.activities.models import ActivityKind, ActivityOutcome
 from salespipe.analytics.advice import (
@@ -24,10 +25,12 @@ from salespipe.analytics.advice import (
     PROBE_BUDGET_AND_TIMELINE,
     ROTTING_DEAL,
     SEVERITIES,
+    WEAK_STEP,
     AdviceItem,
 )
 from salespipe.coaching.selectors import Advice, advice_for
 from salespipe.deals.models import Stage
+from salespipe.deals.services import deal_move
 from salespipe.people.models import User
 from salespipe.quotas.models import Quota
 from tests.analytics.conftest import activity
@@ -167,6 +170,48 @@ def test_a_rep_with_too_few_appointments_is_not_told_to_brush_up_closing(
 
     # then
     assert CLOSING_SKILLS not in codes(rep)
+
+
+def through_the_first_step(
+    owner: User, make_deal: Any, stages: dict[str, Stage], *, made: int, moved: int
+) -> None:
+    """`made` new deals (entering Lead) two days ago, of which `moved` went on to Contacted."""
+    with time_machine.travel(days_ago(2), tick=False):
+        for index in range(made):
+            deal = make_deal(owner, title=f"{owner.username} {index}")
+            if index < moved:
+                deal_move(actor=owner, deal_id=deal.pk, stage_id=stages["Contacted"].pk)
+
+
+def test_a_step_where_the_rep_converts_far_below_the_team_names_the_skill_to_work_on(
+    rep: User, teammate: User, manager: User, make_deal: Any, stages: dict[str, Stage]
+) -> None:
+    # given: the rep moved 1 of 12 new deals on, the teammate 11 of 12
+    through_the_first_step(rep, make_deal, stages, made=12, moved=1)
+    through_the_first_step(teammate, make_deal, stages, made=12, moved=11)
+
+    # when the rep (and their manager) ask for the rep's advice
+    found = item(rep, WEAK_STEP)
+
+    # then it is the opening, with the evidence; the teammate has no weak step
+    assert found.evidence["skill"] == "opening"
+    assert (found.evidence["stage"], found.evidence["next_stage"]) == ("Lead", "Contacted")
+    assert (found.evidence["advanced"], found.evidence["entered"]) == (1, 12)
+    assert (found.evidence["others_advanced"], found.evidence["others_entered"]) == (11, 12)
+    assert found.message.startswith("Work on your opening")
+    assert [i.code for i in advice(rep, actor=manager).items] == codes(rep)
+    assert WEAK_STEP not in codes(teammate)
+
+
+def test_a_rep_with_too_few_deals_through_a_step_is_not_told_to_work_on_it(
+    rep: User, teammate: User, make_deal: Any, stages: dict[str, Stage]
+) -> None:
+    # given: the rep moved none of 3 deals on, the teammate 11 of 12
+    through_the_first_step(rep, make_deal, stages, made=3, moved=0)
+    through_the_first_step(teammate, make_deal, stages, made=12, moved=11)
+
+    # then
+    assert WEAK_STEP not in codes(rep)
 
 
 # --- deals that need something ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from salespipe.analytics.advice import (
     OFFER_TRIAL_OR_DEMO,
     PROBE_BUDGET_AND_TIMELINE,
     ROTTING_DEAL,
+    WEAK_STEP,
     AdviceFacts,
     AdviceItem,
     ClosingRecord,
@@ -38,6 +39,7 @@ from salespipe.analytics.advice import (
     advise,
 )
 from salespipe.analytics.forecast import FlowMonth
+from salespipe.analytics.funnel import CLOSING, StageCohort, WeakStep, weakest_step
 
 TODAY = dt.date(2026, 11, 27)
 DEFAULTS = Thresholds()
@@ -202,6 +204,76 @@ def test_a_rep_without_a_team_is_compared_with_the_rest_of_the_company() -> None
 
     assert item.evidence["compared_with"] == "company"
     assert "for the rest of the company" in item.message
+
+
+STAGES = ["Lead", "Contacted", "Qualified", "Appointment", "Demo/Trial", "Proposal"]
+
+
+def weak(mine: list[tuple[int, int]], rest: list[tuple[int, int]]) -> WeakStep | None:
+    """The weakest of the default pipeline's steps, (entered, advanced) per stage on each side."""
+    return weakest_step(
+        [StageCohort(n, *pair) for n, pair in enumerate(mine)],
+        [StageCohort(n, *pair) for n, pair in enumerate(rest)],
+        names=STAGES,
+        won="Won",
+        appointment=3,
+        min_trials=10,
+        certainty=0.95,
+    )
+
+
+EVEN = [(100, 50)] * 6
+
+
+def test_a_step_far_below_the_rest_of_the_team_names_the_skill_and_its_evidence() -> None:
+    # given a rep who books an appointment for 3 of 30 qualified deals, against 50 of 100 for the others
+    step = weak([(40, 20), (40, 20), (30, 3), (10, 5), (10, 5), (10, 5)], EVEN)
+
+    # when it is advised on
+    assert step is not None
+    item = only(WEAK_STEP, advise(facts(weak_step=step, steps_window_days=90), DEFAULTS))
+
+    # then it is the booking step, with the numbers behind it
+    assert (step.stage, step.next_stage, step.skill) == ("Qualified", "Appointment", "booking")
+    assert item.severity == MEDIUM
+    assert item.evidence["skill"] == "booking"
+    assert (item.evidence["entered"], item.evidence["advanced"], item.evidence["rate"]) == (30, 3, 0.1)
+    assert (item.evidence["others_entered"], item.evidence["others_rate"]) == (100, 0.5)
+    assert item.evidence["probability_below"] > 0.99
+    assert item.message.startswith("Ask for the appointment")
+    assert (
+        "Qualified → Appointment: 3 of the 30 deals that entered Qualified in the last 90 days"
+        in item.message
+    )
+    assert "against 50% of 100 for the rest of your team" in item.message
+
+
+def test_of_several_weak_steps_the_one_that_loses_most_is_the_weakest() -> None:
+    # 10 % against 50 % at the opening, 30 % against 50 % at the demo: the opening loses more
+    step = weak([(50, 5), (40, 20), (40, 20), (40, 20), (50, 15), (10, 5)], EVEN)
+
+    assert step is not None and (step.stage, step.skill) == ("Lead", "opening")
+
+
+def test_a_few_deals_or_a_step_no_worse_than_the_team_is_no_weakness() -> None:
+    # 0 of 5 is too few to tell; 45 of 100 against 50 of 100 is not sure enough; better than the team is
+    # never weak
+    assert weak([(5, 0), (100, 45), (100, 90), (100, 50), (100, 50), (100, 50)], EVEN) is None
+    assert advise(facts(weak_step=None), DEFAULTS) == []
+
+
+def test_a_weak_last_step_is_left_to_closing_skills_when_that_says_it_already() -> None:
+    # given a rep weak at Proposal → Won, and whose appointments close far below the team's too
+    step = weak([(100, 50)] * 5 + [(40, 4)], EVEN)
+    assert step is not None and step.skill == CLOSING
+    closing = ClosingRecord(won=2, lost=18, others_won=60, others_lost=40)
+
+    # then only the closing item speaks, once; without the appointments' record the step speaks
+    assert codes(advise(facts(weak_step=step, closing=closing), DEFAULTS)) == [CLOSING_SKILLS]
+    assert codes(advise(facts(weak_step=step), DEFAULTS)) == [WEAK_STEP]
+    assert only(WEAK_STEP, advise(facts(weak_step=step), DEFAULTS)).message.startswith(
+        "Brush up your closing"
+    )
 
 
 # --- deals that need something ------------------------------------------------------------------------------
@@ -390,6 +462,7 @@ def test_codes_are_stable() -> None:
         "offer_trial_or_demo",
         "famine_ahead",
         "big_deal_at_risk",
+        "weak_step",
     )
 
 

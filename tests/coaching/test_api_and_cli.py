@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("advice_clock")]
 # every kind of open deal; the biggest of each; the planned activities and the requests due first: 9.
 # My numbers' flow: quotas, won, open deals, their stages, commission plans, the day's track-record
 # snapshots, and the rep's, team's and company's records counted live (two queries each): 12. The
-# snapshots again, and the rep's and the team's records counted live: 5.
-ADVICE_QUERIES = 9 + 12 + 5
+# snapshots again, and the rep's and the team's records counted live: 5. The funnel's open stages and the
+# team's step cohorts, split into the rep's and the rest's: 2.
+ADVICE_QUERIES = 9 + 12 + 5 + 2
 
 
 @pytest.fixture
@@ -102,6 +103,39 @@ def test_the_command_refuses_an_unknown_person_with_exit_code_4(db: None) -> Non
 
     assert result.exit_code == 4
     assert "There is no user 'nobody'" in result.output
+
+
+@pytest.mark.usefixtures("rep_with_advice")
+def test_the_command_gives_each_member_of_a_team_their_advice_by_username(
+    rep: User, teammate: User, manager: User, api_client: ApiClient
+) -> None:
+    # when the operator asks for the team's advice, in JSON and for reading
+    as_json = CliRunner().invoke(main, ["advise", "--team", rep.team.name, "--json"], catch_exceptions=False)
+    as_text = CliRunner().invoke(main, ["advise", "--team", rep.team.name], catch_exceptions=False)
+
+    # then each active member has the body the API gives for them, in order of username
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    assert body["team"] == rep.team.name
+    assert [member["user"]["username"] for member in body["members"]] == ["rep", "teammate"]
+    for member in body["members"]:
+        api = api_client(manager).get(f"/api/v1/advice?user={member['user']['username']}")
+        assert member == api.json()
+    lines = as_text.output.splitlines()
+    assert lines[0] == f"Advice for the team {rep.team.name}: 2 people"
+    assert f"Advice for {rep} (rep), as of 2026-11-27" in lines
+    assert f"Advice for {teammate} (teammate), as of 2026-11-27" in lines
+
+
+def test_the_command_wants_one_rep_or_one_team_and_refuses_an_unknown_team(rep: User) -> None:
+    neither = CliRunner().invoke(main, ["advise"])
+    both = CliRunner().invoke(main, ["advise", "--user", "rep", "--team", "Athens"])
+    unknown = CliRunner().invoke(main, ["advise", "--team", "Atlantis"])
+
+    assert neither.exit_code == both.exit_code == 2
+    assert "Name one rep (--user NAME) or one team (--team NAME)." in neither.output
+    assert unknown.exit_code == 4
+    assert "There is no team 'Atlantis'" in unknown.output
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,9 @@ class Activity(models.Model):
             models.Index(fields=["owner", "kind", "done_at"], name="activity_owner_kind_done"),
             models.Index(fields=["deal", "due_at"], name="activity_deal_due"),
             models.Index(fields=["deal", "done_at"], name="activity_deal_done"),
+            # Was a trial, demo or gift done on the deal before it closed, and did it take place: the
+            # insights' and reports' freemium effect asks this of every closed deal, from the index alone.
+            models.Index(fields=["deal", "kind", "done_at", "outcome"], name="activity_deal_kind_done"),
             # The worker's minute: engine-made activities falling due that it has not handled yet.
             models.Index(
                 fields=["purpose", "due_at"],

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from salespipe.analytics.forecast import FlowMonth
+from salespipe.analytics.funnel import BOOKING, CLOSING, OPENING, PRESENTING, QUALIFYING, WeakStep
 from salespipe.analytics.stats import StepComparison, compare_to_team
 
 MORE_COLD_CALLS = "more_cold_calls"
@@ -37,6 +38,7 @@ ANSWER_INFO_REQUEST = "answer_info_request"
 OFFER_TRIAL_OR_DEMO = "offer_trial_or_demo"
 FAMINE_AHEAD = "famine_ahead"
 BIG_DEAL_AT_RISK = "big_deal_at_risk"
+WEAK_STEP = "weak_step"
 CODES = (
     MORE_COLD_CALLS,
     MORE_RESEARCH_AND_PRESENTATIONS,
@@ -49,6 +51,7 @@ CODES = (
     OFFER_TRIAL_OR_DEMO,
     FAMINE_AHEAD,
     BIG_DEAL_AT_RISK,
+    WEAK_STEP,
 )
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -163,6 +166,8 @@ class AdviceFacts:
     big_at_risk: Deals = field(default_factory=Deals)
     info_requests: InfoRequests = field(default_factory=InfoRequests)
     closing: ClosingRecord | None = None
+    weak_step: WeakStep | None = None  # the funnel step they convert worst against the rest of their team
+    steps_window_days: int = 90  # the window of those step conversions
     flow: tuple[FlowMonth, ...] = ()  # My numbers' months ahead, the current one first
 
 
@@ -375,6 +380,73 @@ def _closing_skills(facts: AdviceFacts, limits: Thresholds) -> AdviceItem | None
             "thresholds": {"min_trials": limits.min_trials, "certainty_percent": limits.certainty_percent},
         },
         value_at_stake=waiting.value,
+    )
+
+
+def _skill_hint(skill: str) -> str:
+    """What to work on for a weak step, in a sentence (`analytics.funnel.step_skill`)."""
+    hints = {
+        OPENING: _("Work on your opening: your first calls move fewer deals on than your team's."),
+        QUALIFYING: _(
+            "Qualify better: find and confirm the decision maker, the budget and the timeline early."
+        ),
+        BOOKING: _(
+            "Ask for the appointment: fewer of your qualified deals get to a meeting than your team's."
+        ),
+        PRESENTING: _("Sharpen your demos and presentations: fewer of your deals move on after them."),
+        CLOSING: _("Brush up your closing: fewer of your deals in the last stage are won than your team's."),
+    }
+    return hints[skill]
+
+
+def _weak_step(facts: AdviceFacts, limits: Thresholds) -> AdviceItem | None:
+    step = facts.weak_step
+    if step is None:
+        return None
+    comparison = step.comparison
+    rate, others_rate = comparison.rate, comparison.team_rate
+    if rate is None or others_rate is None:
+        return None
+    if step.skill == CLOSING and facts.closing is not None and closing_comparison(facts.closing, limits).weak:
+        return None  # `closing_skills` already says it, on the appointments' record
+    message = (
+        _skill_hint(step.skill)
+        + " "
+        + _(
+            "%(stage)s → %(next)s: %(advanced)s of the %(entered)s deals that entered %(stage)s in the "
+            "last %(days)s days went further (%(rate)s), against %(others_rate)s of %(others_entered)s "
+            "for the rest of your team."
+        )
+        % {
+            "stage": step.stage,
+            "next": step.next_stage,
+            "advanced": comparison.successes,
+            "entered": comparison.trials,
+            "days": facts.steps_window_days,
+            "rate": _percent(rate),
+            "others_rate": _percent(others_rate),
+            "others_entered": comparison.team_trials,
+        }
+    )
+    return AdviceItem(
+        code=WEAK_STEP,
+        severity=MEDIUM,
+        message=message,
+        evidence={
+            "stage": step.stage,
+            "next_stage": step.next_stage,
+            "skill": step.skill,
+            "window_days": facts.steps_window_days,
+            "entered": comparison.trials,
+            "advanced": comparison.successes,
+            "rate": round(rate, 4),
+            "interval": [round(comparison.interval[0], 4), round(comparison.interval[1], 4)],
+            "others_entered": comparison.team_trials,
+            "others_advanced": comparison.team_successes,
+            "others_rate": round(others_rate, 4),
+            "probability_below": round(comparison.probability_below, 4),
+            "thresholds": {"min_trials": limits.min_trials, "certainty_percent": limits.certainty_percent},
+        },
     )
 
 
@@ -642,6 +714,7 @@ RULES: tuple[Callable[[AdviceFacts, Thresholds], AdviceItem | None], ...] = (
     _more_cold_calls,
     _more_research,
     _closing_skills,
+    _weak_step,
     _confirm_decision_maker,
     _probe_budget_and_timeline,
     _no_next_step,

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from salespipe.analytics.forecast import money, ratio
+from salespipe.analytics.stats import StepComparison, compare_to_team
 
 OTHER_REASONS = ""  # the `reason` of the line that adds up every reason below the top ones
 
@@ -213,3 +214,65 @@ def step_skill(step: int, *, appointment: int | None, last: int) -> str:
     if step + 1 == appointment:
         return BOOKING
     return OPENING if step == 0 else QUALIFYING
+
+
+# --- the weakest step ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeakStep:
+    """A step (deals entering `stage` that reach `next_stage` or beyond) where a rep converts worse than
+    the rest of their team, surely enough to act on."""
+
+    stage_id: int
+    stage: str
+    next_stage: str
+    comparison: StepComparison
+    skill: str  # what to coach: `step_skill`
+
+    @property
+    def shortfall(self) -> float:
+        """How many points below the team, weighted by how sure it is: what picks the weakest step."""
+        rate, team_rate = self.comparison.rate, self.comparison.team_rate
+        if rate is None or team_rate is None:
+            return 0.0
+        return (team_rate - rate) * self.comparison.probability_below
+
+
+def weakest_step(
+    mine: Sequence[StageCohort],
+    rest: Sequence[StageCohort],
+    *,
+    names: Sequence[str],
+    won: str,
+    appointment: int | None,
+    min_trials: int,
+    certainty: float,
+) -> WeakStep | None:
+    """Of the steps where a rep (`mine`, one cohort per open stage of `names`, in order) converts
+    significantly worse than the rest of their team (`rest`), the one where they lose most; None when no
+    step is. `won` names the stage after the last open one; `appointment` is the appointment stage's index
+    (see `step_skill`).
+
+    Only a step where the rep's rate is below the rest's, on at least `min_trials` deals each side, is
+    compared: the comparison's uniform prior would otherwise find 10 of 10 "surely below" 1,000 of 1,000,
+    and the rest cannot be weak anyway."""
+    next_names = [*names[1:], won]
+    candidates = []
+    for index, (own, theirs) in enumerate(zip(mine, rest, strict=True)):
+        if min(own.entered, theirs.entered) < min_trials or (
+            own.advanced * theirs.entered >= theirs.advanced * own.entered
+        ):
+            continue
+        comparison = compare_to_team(
+            own.advanced,
+            own.entered,
+            theirs.advanced,
+            theirs.entered,
+            min_trials=min_trials,
+            certainty=certainty,
+        )
+        if comparison.weak:
+            skill = step_skill(index, appointment=appointment, last=len(names) - 1)
+            candidates.append(WeakStep(own.stage_id, names[index], next_names[index], comparison, skill))
+    return max(candidates, key=lambda step: step.shortfall) if candidates else None

@@ -44,10 +44,9 @@ from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity, ActivityKind
 from salespipe.analytics.forecast import money
-from salespipe.analytics.funnel import step_skill
+from salespipe.analytics.funnel import WeakStep, weakest_step
 from salespipe.analytics.periods import Period, add_months, month_period
 from salespipe.analytics.selectors import NOT_HELD
-from salespipe.analytics.stats import StepComparison, compare_to_team
 from salespipe.coaching.selectors import advice_thresholds
 from salespipe.core.business_time import WorkingHours, is_working_time, working_hours_of
 from salespipe.core.errors import NotFound
@@ -176,26 +175,6 @@ class RepActivity:
 class DealHealth:
     open_deals: int = 0
     rotting_deals: int = 0
-
-
-@dataclass(frozen=True)
-class WeakStep:
-    """A step (deals entering `stage` that reach `next_stage` or beyond) where a rep converts worse than
-    the rest of their team, surely enough to act on."""
-
-    stage_id: int
-    stage: str
-    next_stage: str
-    comparison: StepComparison
-    skill: str  # what to coach: `analytics.funnel.step_skill`
-
-    @property
-    def shortfall(self) -> float:
-        """How many points below the team, weighted by how sure it is: what picks the weakest step."""
-        rate, team_rate = self.comparison.rate, self.comparison.team_rate
-        if rate is None or team_rate is None:
-            return 0.0
-        return (team_rate - rate) * self.comparison.probability_below
 
 
 @dataclass(frozen=True)
@@ -469,39 +448,25 @@ def _open_deals(ids: Sequence[int], now: dt.datetime) -> _OpenDeals:
 
 def _weakest_steps(steps: insights.StepConversions) -> dict[int, WeakStep]:
     """Per owner, the weak step where they lose most against the rest of the team (none when no step is
-    significantly weak).
-
-    Only a step where the rep's rate is below the rest of the team's, on at least `min_trials` deals each
-    side, is compared: the comparison's uniform prior would otherwise find 10 won of 10 "surely below"
-    1,000 of 1,000, and the rest cannot be weak anyway."""
+    significantly weak): `analytics.funnel.weakest_step`."""
     names = [stage.name for stage in steps.stages]
-    next_names = [*names[1:], _("Won")]
     appointment = next(
         (index for index, stage in enumerate(steps.stages) if stage.requires_decision_maker), None
     )
     limits = advice_thresholds()
     weakest: dict[int, WeakStep] = {}
     for owner_id, cohorts in steps.owners.items():
-        rest = steps.rest(owner_id)
-        candidates = []
-        for index, (mine, theirs) in enumerate(zip(cohorts, rest, strict=True)):
-            if min(mine.entered, theirs.entered) < limits.min_trials or (
-                mine.advanced * theirs.entered >= theirs.advanced * mine.entered
-            ):
-                continue
-            comparison = compare_to_team(
-                mine.advanced,
-                mine.entered,
-                theirs.advanced,
-                theirs.entered,
-                min_trials=limits.min_trials,
-                certainty=limits.certainty_percent / 100,
-            )
-            if comparison.weak:
-                skill = step_skill(index, appointment=appointment, last=len(names) - 1)
-                candidates.append(WeakStep(mine.stage_id, names[index], next_names[index], comparison, skill))
-        if candidates:
-            weakest[owner_id] = max(candidates, key=lambda step: step.shortfall)
+        step = weakest_step(
+            cohorts,
+            steps.rest(owner_id),
+            names=names,
+            won=_("Won"),
+            appointment=appointment,
+            min_trials=limits.min_trials,
+            certainty=limits.certainty_percent / 100,
+        )
+        if step is not None:
+            weakest[owner_id] = step
     return weakest
 
 

@@ -37,6 +37,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
 from salespipe.analytics import sql
@@ -56,6 +57,7 @@ from salespipe.analytics.advice import (
     Thresholds,
     advise,
 )
+from salespipe.analytics.funnel import WeakStep, weakest_step
 from salespipe.analytics.plan import COMPANY
 from salespipe.core.money import base_currency
 from salespipe.deals.models import (
@@ -68,6 +70,7 @@ from salespipe.deals.models import (
     StageKind,
     StageStay,
 )
+from salespipe.insights import selectors as insights
 from salespipe.numbers.selectors import (
     USER,
     NumbersScope,
@@ -252,8 +255,10 @@ def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, S
     medians: dict[int, StageMedian] = {}
     if wanted and user.team_id is not None:
         team = User.objects.filter(team_id=user.team_id).values("pk")
-        exits = StageStay.objects.filter(
-            owner_id__in=team, stage_id__in=sorted(wanted), left_at__gte=since, left_at__lt=now
+        # The stage as an expression, so no (stage, left) index competes with the members' (owner, left)
+        # one: through the stage, SQLite would read the whole company's stays of the half-year.
+        exits = StageStay.objects.alias(k_in=F("stage_id") + 0).filter(
+            owner_id__in=team, k_in__in=sorted(wanted), left_at__gte=since, left_at__lt=now
         )
         for stage_id, (stays, days) in _stays(exits).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
@@ -261,8 +266,8 @@ def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, S
     wanted -= set(medians)
     if wanted:
         start = _recent_start(stages, since, now)
-        exits = StageStay.objects.filter(stage_id__in=sorted(wanted), left_at__gte=start, left_at__lt=now)
-        for stage_id, (stays, days) in _stays(exits).items():
+        company = StageStay.objects.filter(stage_id__in=sorted(wanted), left_at__gte=start, left_at__lt=now)
+        for stage_id, (stays, days) in _stays(company).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
                 medians[stage_id] = StageMedian(stages.names[stage_id], days, stays, "company")
     return medians
@@ -501,6 +506,7 @@ def advice_facts(
     appointments, requests = _planned(user, limits, now)
     scope = NumbersScope(USER, user.username, str(user), user=user, member_ids=(user.pk,))
     report = numbers_report(actor=actor, scope=scope, period=numbers_period(None, today=today), now=now)
+    steps = insights.my_steps(user, now=now)
     return AdviceFacts(
         today=today,
         currency=base_currency(),
@@ -521,7 +527,23 @@ def advice_facts(
         big_at_risk=_deals(BIG_AT_RISK, counts, biggest),
         info_requests=requests,
         closing=_closing(user, today),
+        weak_step=None if steps is None else _weakest(steps, limits),
+        steps_window_days=insights.DEFAULT_WINDOW_DAYS if steps is None else steps.window_days,
         flow=tuple(report.flow),
+    )
+
+
+def _weakest(steps: insights.MySteps, limits: Thresholds) -> WeakStep | None:
+    return weakest_step(
+        steps.mine,
+        steps.rest,
+        names=[stage.name for stage in steps.stages],
+        won=_("Won"),
+        appointment=next(
+            (index for index, stage in enumerate(steps.stages) if stage.requires_decision_maker), None
+        ),
+        min_trials=limits.min_trials,
+        certainty=limits.certainty_percent / 100,
     )
 
 

@@ -31,10 +31,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from salespipe.analytics import funnel
+from salespipe.analytics.funnel import WeakStep
 from salespipe.analytics.periods import Period
 from salespipe.analytics.views import money, percent
 from salespipe.coaching import dashboard, selectors
-from salespipe.coaching.dashboard import Overlap, RepLine, TeamDashboard, WeakStep
+from salespipe.coaching.dashboard import Overlap, RepLine, TeamDashboard
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.web import actor_of, is_fragment_request
 from salespipe.numbers import selectors as numbers

@@ -158,14 +158,32 @@ class Deal(models.Model):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         indexes = [
-            models.Index(fields=["owner", "status", "expected_close_date"], name="deal_owner_status_close"),
+            # A person's deals by status and close date (the board, the agenda); with what My numbers and the
+            # team page count of open deals (stage, override, value, rotting), those are read from the index
+            # alone instead of a row per deal.
+            models.Index(
+                fields=[
+                    "owner",
+                    "status",
+                    "expected_close_date",
+                    "stage",
+                    "probability",
+                    "base_value",
+                    "stage_entered_at",
+                    "last_activity_at",
+                ],
+                name="deal_owner_status_close",
+            ),
             models.Index(fields=["stage", "status", "-value"], name="deal_stage_status_value"),
             models.Index(fields=["pipeline", "status"], name="deal_pipeline_status"),
             models.Index(fields=["status", "won_at"], name="deal_status_won_at"),
             models.Index(fields=["status", "lost_at"], name="deal_status_lost_at"),
             models.Index(fields=["status", "expected_close_date"], name="deal_status_close"),
-            # What a person or team won or lost in a period (My numbers, the plan's track record).
-            models.Index(fields=["owner", "won_at"], condition=Q(status="won"), name="deal_owner_won_at"),
+            # What a person or team won or lost in a period (My numbers, the plan's track record, the team's
+            # trend); with the value, a team's won sums are read from the index alone.
+            models.Index(
+                fields=["owner", "won_at", "base_value"], condition=Q(status="won"), name="deal_owner_won"
+            ),
             models.Index(fields=["owner", "lost_at"], condition=Q(status="lost"), name="deal_owner_lost_at"),
         ]
         constraints = [

@@ -278,7 +278,12 @@ def _float(value: Any) -> float | None:
 def _stays(scope: InsightsScope) -> QuerySet[StageStay]:
     """The stage stays (`deals.StageStay`) of the deals in scope in the pipeline's open stages: through
     the (owner, time) indexes for people, the (stage, time) ones for an administrator's whole view."""
-    return StageStay.objects.filter(scope.rows(), stage_id__in=[stage.id for stage in scope.open_stages])
+    stage_ids = [stage.id for stage in scope.open_stages]
+    if scope.everything:
+        return StageStay.objects.filter(stage_id__in=stage_ids)
+    # The stage as an expression for people, so no (stage, time) index competes with their (owner, time)
+    # ones: through the stage, SQLite would read the whole company's stays of the window.
+    return StageStay.objects.alias(k_in=F("stage_id") + 0).filter(scope.rows(), k_in__in=stage_ids)
 
 
 def _entries(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[Any, Any]:
@@ -776,3 +781,54 @@ def _people_in(scope: InsightsScope) -> list[User]:
     if scope.actor.role == Role.REP:
         return [scope.actor]
     return list(scope.people.people)
+
+
+@dataclass(frozen=True)
+class MySteps:
+    """One person's step cohorts in the default pipeline and the rest of their team's, as a total (what
+    their advice compares; a rep may see the team's total, not its members')."""
+
+    stages: list[StageInfo]  # the open stages, by position
+    mine: list[StageCohort]
+    rest: list[StageCohort]
+    window_days: int
+
+
+def my_steps(user: User, *, now: dt.datetime, window_days: int = DEFAULT_WINDOW_DAYS) -> MySteps | None:
+    """`user`'s step conversions against the rest of their team's (its active members) over the window
+    ending `now`; None for someone in no team, or when there is no default pipeline. Two queries: the
+    stages, and one count of the team's entries grouped by whether they are the person's."""
+    if user.team_id is None:
+        return None
+    try:
+        stages = [stage for _pipeline, _name, stage in _stages(None) if stage.kind == StageKind.OPEN]
+    except NotFound:
+        return None
+    window = report_window(days=window_days, now=now)
+    team = User.objects.filter(team_id=user.team_id, is_active=True).values("pk")
+    rows = (
+        # The stage as an expression: the members' (owner, time) index serves, not the company's.
+        StageStay.objects.alias(k_in=F("stage_id") + 0)
+        .filter(
+            owner_id__in=team,
+            k_in__in=[stage.id for stage in stages],
+            entered_at__gte=window.start,
+            entered_at__lt=window.end,
+        )
+        .annotate(k_mine=Case(When(owner_id=user.pk, then=Value(1)), default=Value(0)))
+        .values("k_mine", "stage_id")
+        .annotate(
+            entered=Count("deal_id", distinct=True),
+            advanced=Count(Case(When(advanced=True, then=F("deal_id"))), distinct=True),
+        )
+        .order_by()
+    )
+    counts: dict[int, dict[int, tuple[int, int]]] = {0: {}, 1: {}}
+    for row in rows:
+        counts[row["k_mine"]][row["stage_id"]] = (row["entered"], row["advanced"])
+    return MySteps(
+        stages=stages,
+        mine=[StageCohort(stage.id, *counts[1].get(stage.id, (0, 0))) for stage in stages],
+        rest=[StageCohort(stage.id, *counts[0].get(stage.id, (0, 0))) for stage in stages],
+        window_days=window.days,
+    )
