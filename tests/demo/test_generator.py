@@ -25,6 +25,7 @@ from salespipe.deals.models import (
     Stage,
     StageChange,
     StageKind,
+    StageStay,
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.demo import names
@@ -237,6 +238,30 @@ def test_every_stage_history_walks_the_pipeline_to_the_deals_stage(demo: DemoSum
             assert change.from_stage_id == previous.to_stage_id
             assert change.from_stage_id != change.to_stage_id
         assert changes[-1].to_stage_id == stage_of[deal_id]
+
+
+def test_every_stage_change_has_its_stay_ending_where_the_next_change_begins(demo: DemoSummary) -> None:
+    # given a generated demo (the fixture), whose stays were written from its history
+    stays = {stay.pk: stay for stay in StageStay.objects.all()}
+
+    # then each change has one stay, of the deal's owner, in the stage it entered, left when the next
+    # change came (the last one still open)
+    changes = StageChange.objects.select_related("deal").order_by("deal_id", "changed_at", "id")
+    by_deal: dict[int, list[StageChange]] = {}
+    for change in changes:
+        by_deal.setdefault(change.deal_id, []).append(change)
+    assert len(stays) == sum(len(history) for history in by_deal.values())
+    for history in by_deal.values():
+        for change, following in itertools.zip_longest(history, history[1:]):
+            stay = stays[change.pk]
+            assert (stay.deal_id, stay.owner_id, stay.stage_id) == (
+                change.deal_id,
+                change.deal.owner_id,
+                change.to_stage_id,
+            )
+            assert stay.entered_at == change.changed_at
+            assert stay.left_at == (following.changed_at if following else None)
+    assert StageStay.objects.filter(advanced=True).exists()
 
 
 def test_every_deal_at_or_past_the_appointment_has_a_confirmed_buyer(demo: DemoSummary) -> None:

@@ -257,8 +257,7 @@ def _grouped(
             f"SELECT {index} AS grouping_index, {keys[0]} AS key_1, {keys[1]} AS key_2, {measured} "  # noqa: S608
             f"FROM insight{where}{group_by}"
         )
-    # Materialized: computed once, row by row, before grouping. Flattened into the grouping query instead,
-    # SQLite evaluates a correlated subquery of the rows (has the deal gone further?) twice as often.
+    # Materialized: the rows are computed once, before the groupings each read them.
     statement = f"WITH insight AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(selects)
     sql.prepare()
     answer: list[list[dict[str, Any]]] = [[] for _grouping in groupings]
