@@ -428,6 +428,24 @@ def test_only_managers_and_admins_see_team_in_the_navigation(
     assert link not in text(browser_of(rep).get("/numbers/"))
 
 
+def test_everyone_finds_their_own_advice_in_the_navigation(
+    rep: User, manager: User, open_deal: Any, browser_of: Any
+) -> None:
+    # given a rep with a deal that has no next step
+    open_deal(rep, "Qualified", next_activity_at=None)
+
+    # when the rep follows the navigation's Advice link
+    board = text(browser_of(rep).get("/board/"))
+    page = browser_of(rep).get("/team/advice/rep/")
+
+    # then it is their own advice page, marked as the current one, with the item
+    assert '<li><a href="/team/advice/rep/" >Advice</a></li>' in board
+    assert page.status_code == 200
+    assert '<a href="/team/advice/rep/" aria-current="page">Advice</a>' in text(page)
+    assert '<li class="advice-item severity-medium" data-code="no_next_step">' in text(page)
+    assert '<li><a href="/team/advice/manager/" >Advice</a></li>' in text(browser_of(manager).get("/board/"))
+
+
 # --- click-through --------------------------------------------------------------------------------------
 
 
