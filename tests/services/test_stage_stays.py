@@ -36,7 +36,15 @@ Stay = tuple[
 def kept_stays() -> list[Stay]:
     """The table in the history's order: by deal, then by entry."""
     return [
-        (stay.deal_id, stay.owner.username, stay.stage.name, stay.entered_at, stay.left_at, stay.advanced)
+        (
+            stay.deal_id,
+            stay.owner.username,
+            stay.stage.name,
+            stay.entered_at,
+            stay.left_at,
+            stay.advanced,
+            stay.previous_entry_at,
+        )
         for stay in StageStay.objects.select_related("owner", "stage").order_by("deal_id", "entered_at", "pk")
     ]
 
@@ -44,7 +52,8 @@ def kept_stays() -> list[Stay]:
 def stays_by_definition() -> list[Stay]:
     """The definition, worked out in Python from the history: a stay per stage change, left at the deal's
     next change (by time, then id); gone further when a later change entered an open or won stage of the
-    same pipeline at a higher position (PRODUCT.md: stage conversion, cohort)."""
+    same pipeline at a higher position (PRODUCT.md: stage conversion, cohort); and when the deal entered
+    the same stage before, last."""
     history: dict[int, list[StageChange]] = defaultdict(list)
     for change in StageChange.objects.select_related("to_stage", "deal__owner").order_by(
         "deal_id", "changed_at", "pk"
@@ -61,9 +70,10 @@ def stays_by_definition() -> list[Stay]:
                 for after in later
             )
             left = later[0].changed_at if later else None
-            stays.append(
-                (change.deal_id, change.deal.owner.username, stage.name, change.changed_at, left, further)
-            )
+            before = [earlier.changed_at for earlier in changes[:index] if earlier.to_stage_id == stage.pk]
+            previous = before[-1] if before else None
+            owner = change.deal.owner.username
+            stays.append((change.deal_id, owner, stage.name, change.changed_at, left, further, previous))
     return stays
 
 
@@ -88,7 +98,8 @@ def test_each_stage_change_starts_a_stay_that_the_next_one_ends(rep: User, walke
     # then each entry is a stay that ends when the next one starts, the last one still open; the entries
     # that a later move took further went further, the first Qualified did not (it went back)
     assert [
-        (stage, entered, left, further) for _deal, _owner, stage, entered, left, further in kept_stays()
+        (stage, entered, left, further)
+        for _deal, _owner, stage, entered, left, further, _before in kept_stays()
     ] == [
         ("Lead", changes[0].changed_at, changes[1].changed_at, True),
         ("Contacted", changes[1].changed_at, changes[2].changed_at, True),
@@ -97,6 +108,14 @@ def test_each_stage_change_starts_a_stay_that_the_next_one_ends(rep: User, walke
         ("Qualified", changes[4].changed_at, None, False),
     ]
     assert kept_stays() == stays_by_definition() == rebuilt_stays()
+    # and each entry knows when the deal was last in that stage: the second Contacted and Qualified do
+    assert [before for *_rest, before in kept_stays()] == [
+        None,
+        None,
+        None,
+        changes[1].changed_at,
+        changes[2].changed_at,
+    ]
 
 
 def test_winning_takes_every_stay_further_and_losing_none(
@@ -112,7 +131,11 @@ def test_winning_takes_every_stay_further_and_losing_none(
     # then every open stay of the won deal went further, the lost deal's Lead did not, and neither did the
     # closing stays themselves, which are over only when the deal reopens
     stays = kept_stays()
-    won = [(stage, further) for deal, _owner, stage, _in, _out, further in stays if deal == walked_deal.pk]
+    won = [
+        (stage, further)
+        for deal, _owner, stage, _in, _out, further, _before in stays
+        if deal == walked_deal.pk
+    ]
     assert won == [
         ("Lead", True),
         ("Contacted", True),
@@ -122,7 +145,7 @@ def test_winning_takes_every_stay_further_and_losing_none(
         ("Won", False),
     ]
     assert [
-        (stage, left is None, further) for deal, _o, stage, _i, left, further in stays if deal == lost.pk
+        (stage, left is None, further) for deal, _o, stage, _i, left, further, _b in stays if deal == lost.pk
     ] == [
         ("Lead", False, False),
         ("Lost", True, False),
@@ -156,7 +179,7 @@ def test_reordering_the_stages_recounts_which_stays_went_further(
     deal = make_deal(rep)
     deal_move(actor=rep, deal_id=deal.pk, stage_id=stages["Qualified"].pk)
     deal_move(actor=rep, deal_id=deal.pk, stage_id=stages["Contacted"].pk)
-    assert [(stage, further) for _d, _o, stage, _i, _l, further in kept_stays()] == [
+    assert [(stage, further) for _d, _o, stage, _i, _l, further, _b in kept_stays()] == [
         ("Lead", True),
         ("Qualified", False),
         ("Contacted", False),
@@ -166,7 +189,7 @@ def test_reordering_the_stages_recounts_which_stays_went_further(
     stage_move(actor=admin_user, stage_id=stages["Contacted"].pk, direction="down")
 
     # then going from Qualified to Contacted is a step forward
-    assert [(stage, further) for _d, _o, stage, _i, _l, further in kept_stays()] == [
+    assert [(stage, further) for _d, _o, stage, _i, _l, further, _b in kept_stays()] == [
         ("Lead", True),
         ("Qualified", True),
         ("Contacted", False),

@@ -338,6 +338,10 @@ class StageStay(models.Model):
     # Reached an open or won stage further along the same pipeline after this entry, at any time since;
     # always False for won and lost stages.
     advanced = models.BooleanField(default=False)
+    # When the deal last entered this stage before this entry (by time, then the history's order); None the
+    # first time. A cohort counts each deal once: the entry in a window whose previous one is before the
+    # window (or none) is the deal's first there, so the funnel counts rows instead of distinct deals.
+    previous_entry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("stage stay")
@@ -346,10 +350,14 @@ class StageStay(models.Model):
         # cohorts and durations are read from the index alone.
         indexes = [
             models.Index(
-                fields=["owner", "entered_at", "stage", "deal", "advanced"], name="stagestay_owner_entered"
+                fields=["owner", "entered_at", "stage", "advanced", "previous_entry_at"],
+                name="stagestay_owner_entered",
             ),
             models.Index(fields=["owner", "left_at", "stage", "entered_at"], name="stagestay_owner_left"),
-            models.Index(fields=["stage", "entered_at", "deal", "advanced"], name="stagestay_stage_entered"),
+            models.Index(
+                fields=["stage", "entered_at", "advanced", "previous_entry_at"],
+                name="stagestay_stage_entered",
+            ),
             models.Index(fields=["stage", "left_at", "entered_at"], name="stagestay_stage_left"),
         ]
 

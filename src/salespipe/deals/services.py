@@ -210,9 +210,14 @@ def _record_stage_change(deal: Deal, *, actor: User | None, from_stage: Stage | 
 def _stage_stays_follow(deal: Deal, change: StageChange) -> None:
     """Keep the deal's stage stays (`StageStay`) in step with a new stage change: the stay it is in ends
     now, the stays of the pipeline's earlier open stages went further when it enters an open or won stage,
-    and a new stay begins. Two queries, however long the deal's history."""
+    and a new stay begins, knowing when the deal was last in that stage. Two queries, however long the
+    deal's history."""
     stage = change.to_stage
     stays = StageStay.objects.filter(deal_id=deal.pk)
+    # In the insert itself, as a subquery of the deal's stays in that stage so far.
+    previous = Subquery(
+        stays.filter(stage=stage).values("deal_id").annotate(at=Max("entered_at")).values("at")
+    )
     ending = Q(left_at__isnull=True)
     if stage.kind == StageKind.LOST:
         stays.filter(ending).update(left_at=change.changed_at)
@@ -225,7 +230,12 @@ def _stage_stays_follow(deal: Deal, change: StageChange) -> None:
             advanced=Case(When(stage_id__in=passed, then=Value(True)), default=F("advanced")),
         )
     StageStay.objects.create(
-        entry=change, deal_id=deal.pk, owner_id=deal.owner_id, stage=stage, entered_at=change.changed_at
+        entry=change,
+        deal_id=deal.pk,
+        owner_id=deal.owner_id,
+        stage=stage,
+        entered_at=change.changed_at,
+        previous_entry_at=previous,
     )
 
 
@@ -599,16 +609,21 @@ def stage_outcomes_rebuild() -> int:
 
 # --- stage stays -----------------------------------------------------------------------------------------
 
-# Each stage change's stay, from the deal's history: left at its next change (by time, then id), and gone
+# Each stage change's stay, from the deal's history: left at its next change (by time, then id), gone
 # further when a later change of the deal entered an open or won stage of the same pipeline at a higher
-# position. One pass of window functions over the history, on SQLite and PostgreSQL alike.
+# position, and the deal's previous entry into the same stage. One pass of window functions over the
+# history, on SQLite and PostgreSQL alike.
 _STAGE_STAYS_FROM_HISTORY = """
-INSERT INTO deals_stagestay (entry_id, deal_id, owner_id, stage_id, entered_at, left_at, advanced)
+INSERT INTO deals_stagestay
+    (entry_id, deal_id, owner_id, stage_id, entered_at, left_at, advanced, previous_entry_at)
 SELECT id, deal_id, owner_id, to_stage_id, changed_at, left_at,
-       CASE WHEN kind = 'open' AND further > position THEN TRUE ELSE FALSE END
+       CASE WHEN kind = 'open' AND further > position THEN TRUE ELSE FALSE END, previous_entry_at
 FROM (
     SELECT c.id, c.deal_id, d.owner_id, c.to_stage_id, c.changed_at, s.kind, s.position,
            LEAD(c.changed_at) OVER (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id) AS left_at,
+           LAG(c.changed_at) OVER (
+               PARTITION BY c.deal_id, c.to_stage_id ORDER BY c.changed_at, c.id
+           ) AS previous_entry_at,
            MAX(CASE WHEN s.kind <> 'lost' THEN s.position END) OVER (
                PARTITION BY c.deal_id, s.pipeline_id ORDER BY c.changed_at, c.id
                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING

@@ -18,6 +18,7 @@ puts the few grouped rows together. Times are the company's (`TIME_ZONE`) where 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
@@ -257,8 +258,10 @@ def _grouped(
             f"SELECT {index} AS grouping_index, {keys[0]} AS key_1, {keys[1]} AS key_2, {measured} "  # noqa: S608
             f"FROM insight{where}{group_by}"
         )
-    # Materialized: the rows are computed once, before the groupings each read them.
-    statement = f"WITH insight AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(selects)
+    # Materialized when several groupings read the rows, so they are computed once; for one grouping a
+    # plain subquery, which SQLite streams into the grouping (a third faster on a team's 50,000 entries).
+    materialized = "MATERIALIZED " if len(groupings) > 1 else ""
+    statement = f"WITH insight AS {materialized}({inner_sql}) " + " UNION ALL ".join(selects)
     sql.prepare()
     answer: list[list[dict[str, Any]]] = [[] for _grouping in groupings]
     with connection.cursor() as cursor:
@@ -287,20 +290,30 @@ def _stays(scope: InsightsScope) -> QuerySet[StageStay]:
 
 def _entries(scope: InsightsScope, start: dt.datetime, end: dt.datetime) -> QuerySet[Any, Any]:
     """Entries into the pipeline's open stages from `start` to `end`, of the deals in scope, each with
-    `k_advanced` (the deal's id) when the deal later reached a further stage: an open or won stage of the
-    pipeline at a higher position, after the entry (by time, then by the history's order), whenever that
-    happened; a lost stage is no step forward. The stays carry that, kept as deals move."""
+    `k_advanced` 1 when the deal later reached a further stage (an open or won stage of the pipeline at a
+    higher position, after the entry by time, then by the history's order, whenever that happened; a lost
+    stage is no step forward), else 0. The stays carry that, kept as deals move."""
     return (
         _stays(scope)
         .filter(entered_at__gte=start, entered_at__lt=end)
         .annotate(
             k_stage=F("stage_id"),
-            k_deal=F("deal_id"),
             k_advanced=Case(
-                When(advanced=True, then=F("deal_id")), default=None, output_field=IntegerField()
+                When(advanced=True, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
         )
     )
+
+
+def _first_since(start: dt.datetime) -> Q:
+    """An entry that is its deal's first into the stage since `start` (its previous one there came before,
+    or there was none): counting these counts each deal of a cohort once. And since a deal that went further
+    after a later entry went further after the first one too, the first entry's `advanced` is the deal's."""
+    return Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=start)
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 def _beyond(scope: InsightsScope, stage: StageInfo) -> list[int]:
@@ -399,26 +412,41 @@ def _cohort_counts(
         default=Value(""),
         output_field=CharField(),
     )
-    in_window = Case(When(entered_at__gte=scope.window.start, then=Value(1)), default=Value(0))
+    window_start = scope.window.start
+    # Each deal once per cohort: its first entry into the stage in the window, and in its month.
+    first_in_window = _flag(Q(entered_at__gte=window_start) & _first_since(window_start))
+    first_in_month = Case(
+        *(
+            When(Q(entered_at__gte=start, entered_at__lt=stop) & _first_since(start), then=Value(1))
+            for start, stop in itertools.pairwise(bounds)
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     rows = (
         _entries(scope, min(starts), end)
-        .annotate(k_month=month_of, k_in_window=in_window)
-        .values("k_month", "k_in_window", "k_stage", "k_deal", "k_advanced")
+        .annotate(k_month=month_of, k_first_window=first_in_window, k_first_month=first_in_month)
+        .values("k_month", "k_first_window", "k_first_month", "k_stage", "k_advanced")
     )
     measures = [
-        sql.Measure("entered", "COUNT(DISTINCT k_deal)"),
-        sql.Measure("advanced", "COUNT(DISTINCT k_advanced)"),
+        sql.Measure("entered", "SUM(k_first_window)"),
+        sql.Measure("advanced", "SUM(k_first_window * k_advanced)"),
+        sql.Measure("entered_in_month", "SUM(k_first_month)"),
+        sql.Measure("advanced_in_month", "SUM(k_first_month * k_advanced)"),
     ]
     by_window, by_month = _grouped(
         rows,
         measures,
-        Grouping(("k_stage",), "k_in_window = 1" if window else "0 = 1"),
-        Grouping(("k_stage", "k_month"), "k_month <> ''"),
+        Grouping(("k_stage",), "k_first_window = 1" if window else "0 = 1"),
+        Grouping(("k_stage", "k_month"), "k_first_month = 1"),
     )
-    in_window_counts = {row["key_1"]: (row["entered"], row["advanced"]) for row in by_window}
+    in_window_counts = {row["key_1"]: (int(row["entered"]), int(row["advanced"])) for row in by_window}
     month_counts: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
     for row in by_month:
-        month_counts[row["key_2"]][row["key_1"]] = (row["entered"], row["advanced"])
+        month_counts[row["key_2"]][row["key_1"]] = (
+            int(row["entered_in_month"]),
+            int(row["advanced_in_month"]),
+        )
     return (
         _cohorts(scope, in_window_counts) if window else [],
         [MonthConversion(first, _cohorts(scope, month_counts[f"{first:%Y-%m}"])) for first in firsts],
@@ -752,17 +780,15 @@ def step_conversions(
         )
     (rows,) = _grouped(
         _entries(scope, scope.window.start, scope.window.end)
+        .filter(_first_since(scope.window.start))
         .annotate(k_owner=F("owner_id"))
-        .values("k_owner", "k_stage", "k_deal", "k_advanced"),
-        [
-            sql.Measure("entered", "COUNT(DISTINCT k_deal)"),
-            sql.Measure("advanced", "COUNT(DISTINCT k_advanced)"),
-        ],
+        .values("k_owner", "k_stage", "k_advanced"),
+        [sql.Measure("entered", "COUNT(*)"), sql.Measure("advanced", "SUM(k_advanced)")],
         Grouping(("k_owner", "k_stage")),
     )
     counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     for row in rows:
-        counts[row["key_1"]][row["key_2"]] = (row["entered"], row["advanced"])
+        counts[row["key_1"]][row["key_2"]] = (int(row["entered"]), int(row["advanced"]))
     members = {person.pk for person in _people_in(scope)}
     owners = {
         owner_id: _cohorts(scope, counts.get(owner_id, {})) for owner_id in sorted(members | set(counts))
@@ -814,12 +840,12 @@ def my_steps(user: User, *, now: dt.datetime, window_days: int = DEFAULT_WINDOW_
             entered_at__gte=window.start,
             entered_at__lt=window.end,
         )
-        .annotate(k_mine=Case(When(owner_id=user.pk, then=Value(1)), default=Value(0)))
+        .filter(_first_since(window.start))
+        .annotate(k_mine=_flag(Q(owner_id=user.pk)))
         .values("k_mine", "stage_id")
-        .annotate(
-            entered=Count("deal_id", distinct=True),
-            advanced=Count(Case(When(advanced=True, then=F("deal_id"))), distinct=True),
-        )
+        # COUNT(*) and a sum, not counts of the key: the key is not in the (owner, time) index that
+        # holds everything else counted here.
+        .annotate(entered=Count("*"), advanced=Sum(_flag(Q(advanced=True))))
         .order_by()
     )
     counts: dict[int, dict[int, tuple[int, int]]] = {0: {}, 1: {}}

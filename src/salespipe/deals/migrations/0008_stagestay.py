@@ -6,12 +6,16 @@ from django.db import migrations, models
 
 
 FILL = """
-INSERT INTO deals_stagestay (entry_id, deal_id, owner_id, stage_id, entered_at, left_at, advanced)
+INSERT INTO deals_stagestay
+    (entry_id, deal_id, owner_id, stage_id, entered_at, left_at, advanced, previous_entry_at)
 SELECT id, deal_id, owner_id, to_stage_id, changed_at, left_at,
-       CASE WHEN kind = 'open' AND further > position THEN TRUE ELSE FALSE END
+       CASE WHEN kind = 'open' AND further > position THEN TRUE ELSE FALSE END, previous_entry_at
 FROM (
     SELECT c.id, c.deal_id, d.owner_id, c.to_stage_id, c.changed_at, s.kind, s.position,
            LEAD(c.changed_at) OVER (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id) AS left_at,
+           LAG(c.changed_at) OVER (
+               PARTITION BY c.deal_id, c.to_stage_id ORDER BY c.changed_at, c.id
+           ) AS previous_entry_at,
            MAX(CASE WHEN s.kind <> 'lost' THEN s.position END) OVER (
                PARTITION BY c.deal_id, s.pipeline_id ORDER BY c.changed_at, c.id
                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
@@ -46,6 +50,7 @@ class Migration(migrations.Migration):
                 ("entered_at", models.DateTimeField()),
                 ("left_at", models.DateTimeField(blank=True, null=True)),
                 ("advanced", models.BooleanField(default=False)),
+                ("previous_entry_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "deal",
                     models.ForeignKey(
@@ -82,7 +87,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="stagestay",
             index=models.Index(
-                fields=["owner", "entered_at", "stage", "deal", "advanced"], name="stagestay_owner_entered"
+                fields=["owner", "entered_at", "stage", "advanced", "previous_entry_at"],
+                name="stagestay_owner_entered",
             ),
         ),
         migrations.AddIndex(
@@ -94,7 +100,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="stagestay",
             index=models.Index(
-                fields=["stage", "entered_at", "deal", "advanced"], name="stagestay_stage_entered"
+                fields=["stage", "entered_at", "advanced", "previous_entry_at"],
+                name="stagestay_stage_entered",
             ),
         ),
         migrations.AddIndex(
