@@ -297,3 +297,49 @@ def test_the_kept_stays_equal_the_definition_after_any_sequence_of_changes(
         # then the stays kept along the way are what the definition and a rebuild find
         assert kept_stays() == stays_by_definition() == rebuilt_stays()
         transaction.set_rollback(True)
+
+
+def test_reordering_stages_in_the_django_admin_recounts_the_stays_too(
+    admin_user: User, rep: User, make_deal: Any, stages: dict[str, Stage], pipeline: Pipeline, browser_of: Any
+) -> None:
+    # given a deal that went Lead → Qualified → Contacted
+    deal = make_deal(rep)
+    deal_move(actor=rep, deal_id=deal.pk, stage_id=stages["Qualified"].pk)
+    deal_move(actor=rep, deal_id=deal.pk, stage_id=stages["Contacted"].pk)
+
+    # when an administrator gives Contacted a place after every other stage in the Django admin
+    form: dict[str, Any] = {
+        "name": pipeline.name,
+        "is_default": "on" if pipeline.is_default else "",
+        "is_active": "on" if pipeline.is_active else "",
+        "position": pipeline.position,
+        "stages-TOTAL_FORMS": len(stages),
+        "stages-INITIAL_FORMS": len(stages),
+        "stages-MIN_NUM_FORMS": 0,
+        "stages-MAX_NUM_FORMS": 1000,
+    }
+    for index, stage in enumerate(pipeline.stages.order_by("position")):
+        fields = {
+            "id": stage.pk,
+            "pipeline": pipeline.pk,
+            "position": 20 if stage.name == "Contacted" else stage.position,
+            "name": stage.name,
+            "kind": stage.kind,
+            "default_probability": stage.default_probability,
+            "rotting_days": stage.rotting_days if stage.rotting_days is not None else "",
+        }
+        for flag in ("requires_decision_maker", "requires_budget", "requires_timeline"):
+            fields[flag] = "on" if getattr(stage, flag) else ""
+        fields["meeting_requires_decision_maker"] = "on" if stage.meeting_requires_decision_maker else ""
+        form |= {f"stages-{index}-{name}": value for name, value in fields.items() if value != ""}
+    response = browser_of(admin_user).post(f"/admin/deals/pipeline/{pipeline.pk}/change/", form)
+
+    # then the change is saved and going from Qualified to Contacted is a step forward now
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Stage.objects.get(pk=stages["Contacted"].pk).position == 20
+    assert [(stage, further) for _d, _o, stage, _i, _l, further, _b in kept_stays()] == [
+        ("Lead", True),
+        ("Qualified", True),
+        ("Contacted", False),
+    ]
+    assert kept_stays() == stays_by_definition()

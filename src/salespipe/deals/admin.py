@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from salespipe.deals.models import Pipeline, Stage
+from salespipe.deals.services import stage_stays_rebuild
 
 
 class StageInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -24,3 +28,12 @@ class StageInline(admin.TabularInline):  # type: ignore[type-arg]
 class PipelineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "is_default", "is_active", "position")
     inlines = [StageInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Stage and any(
+            {"position", "kind"} & set(each.changed_data) for each in formset.forms
+        ):
+            # Which stays went further follows the stages' order and kinds: count the pipeline's again,
+            # as the pipeline settings' own reordering does.
+            stage_stays_rebuild(pipeline_id=form.instance.pk)
