@@ -558,6 +558,7 @@ def manage(args: tuple[str, ...]) -> None:
 from salespipe.activities.commands import activity  # noqa: E402
 from salespipe.analytics.commands import report  # noqa: E402
 from salespipe.coaching.commands import advise  # noqa: E402
+from salespipe.exports.commands import export  # noqa: E402
 from salespipe.numbers.commands import numbers  # noqa: E402
 from salespipe.quotas.commands import quota  # noqa: E402
 
@@ -566,6 +567,7 @@ main.add_command(report)
 main.add_command(quota)
 main.add_command(numbers)
 main.add_command(advise)
+main.add_command(export)
 
 
 if __name__ == "__main__":

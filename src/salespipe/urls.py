@@ -14,6 +14,7 @@ urlpatterns = [
     path("numbers/", include("salespipe.numbers.urls")),
     path("insights/", include("salespipe.insights.urls")),
     path("team/", include("salespipe.coaching.urls")),
+    path("export/", include("salespipe.exports.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
     path("", include("salespipe.quotas.urls")),

@@ -23,6 +23,7 @@ COMMANDS = [
     "report",
     "numbers",
     "advise",
+    "export",
     "quota",
     "token",
     "manage",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salespipe.insights.exports import FORMULA_STARTS, csv_lines, safe_cell
+from salespipe.core.spreadsheets import FORMULA_STARTS, csv_lines, safe_cell
 
 
 @pytest.mark.parametrize(

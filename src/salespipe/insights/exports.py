@@ -9,8 +9,7 @@ tab or a carriage return gets a leading `'`, so a spreadsheet shows it instead o
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,44 +24,12 @@ from salespipe.core.money import base_currency
 from salespipe.insights import selectors
 from salespipe.insights.selectors import InsightsScope
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FREEMIUM_LABELS = {
     "trial": gettext_lazy("Free trial"),
     "demo": gettext_lazy("Demo"),
     "gift": gettext_lazy("Small gift"),
     "any": gettext_lazy("Any of them"),
 }
-
-
-def safe_cell(value: Any) -> str:
-    """A cell as text: numbers as they are, None as empty, text neutralised against formula injection."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Echo:
-    """A file-like object whose `write` hands back what it is given, for streaming csv.writer rows."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """The table as CSV text, one line at a time (a UTF-8 byte order mark first, so spreadsheet programs
-    read Greek text right)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    yield writer.writerow([safe_cell(name) for name in header])
-    for row in rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from salespipe.analytics.funnel import StageCohort
 from salespipe.analytics.selectors import report_scope
 from salespipe.analytics.views import days, money, percent, points
 from salespipe.core.errors import InvalidInput, NotFound
+from salespipe.core.spreadsheets import csv_lines
 from salespipe.core.web import actor_of
 from salespipe.deals.models import Pipeline
 from salespipe.insights import exports, selectors
@@ -445,7 +446,7 @@ def insights_csv(request: HttpRequest, table: str) -> HttpResponseBase:
         return HttpResponse(error.message, status=422, content_type="text/plain; charset=utf-8")
     found = build(scope)
     response = StreamingHttpResponse(
-        exports.csv_lines(found.header, found.rows), content_type="text/csv; charset=utf-8"
+        csv_lines(found.header, found.rows), content_type="text/csv; charset=utf-8"
     )
     today = timezone.localdate(scope.window.end)
     response["Content-Disposition"] = (

@@ -191,6 +191,20 @@ def _filter_query(request: HttpRequest) -> str:
     return urlencode([(key, value) for key in FILTER_PARAMS for value in request.GET.getlist(key) if value])
 
 
+def _export_query(pipeline: Any, filters: BoardFilters) -> str:
+    """The board's open deals as the deals export's filters (`exports.tables.DEALS`): the same rows."""
+    pairs = {
+        "status": "open",
+        "pipeline": pipeline.pk if pipeline is not None else None,
+        "owner": filters.owner_id,
+        "team": filters.team_id,
+        "close_from": filters.expected_close_from,
+        "close_to": filters.expected_close_to,
+        "search": filters.search,
+    }
+    return urlencode({key: str(value) for key, value in pairs.items() if value not in (None, "")})
+
+
 # --- columns ----------------------------------------------------------------------------------------------
 
 
@@ -275,6 +289,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "columns": _columns(stages, totals, pages, query),
         "pipeline_totals": _pipeline_totals(totals),
         "query": query,
+        "export_query": _export_query(pipeline, filters),
         "filtered": any(value for key, value in request.GET.items() if key != "pipeline"),
         "base_currency": settings.BASE_CURRENCY,
     }
