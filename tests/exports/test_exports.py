@@ -289,3 +289,20 @@ def test_the_board_offers_its_own_deals_as_an_export(
     # then the file holds the board's deals: the teammate's open ones
     assert f"owner={teammate.pk}" in link and "status=open" in link
     assert [row["id"] for row in rows] == [str(theirs.pk)]
+
+
+# --- the API ------------------------------------------------------------------------------------------------
+
+
+def test_the_api_gives_the_same_file_to_a_program(deals: dict[str, Any], api_client: Any, rep: User) -> None:
+    as_csv = api_client(rep).get("/api/v1/export/deals?status=won")
+    as_xlsx = api_client(rep).get("/api/v1/export/deals?format=xlsx")
+    bad = api_client(rep).get("/api/v1/export/deals?colour=red")
+
+    assert as_csv.status_code == 200
+    rows = read_csv(b"".join(as_csv.streaming_content).decode())
+    assert [row["id"] for row in rows] == [str(deals["won"].pk)]
+    header, values, _sheet = read_xlsx(b"".join(as_xlsx.streaming_content))
+    assert {row[header.index("owner")] for row in values} == {"rep"}
+    assert bad.status_code == 422
+    assert bad.json()["error"]["message"].startswith("The deals export has no filter 'colour'")

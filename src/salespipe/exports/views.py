@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 from salespipe.core.errors import InvalidInput
 from salespipe.core.spreadsheets import csv_lines, xlsx_write
 from salespipe.core.web import actor_of
-from salespipe.exports.tables import FORMATS, TABLES, export_rows
+from salespipe.exports.tables import FORMATS, TABLES, Export, export_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -37,6 +37,12 @@ def export_download(request: HttpRequest, table: str, file_format: str) -> HttpR
         found = export_rows(actor=actor_of(request), table=table, filters=request.GET.dict())
     except InvalidInput as error:
         return HttpResponse(error.message, status=422, content_type="text/plain; charset=utf-8")
+    return download(found, file_format)
+
+
+def download(found: Export, file_format: str) -> HttpResponseBase:
+    """The export as a file download: a streamed CSV, or an XLSX streamed from a temporary file."""
+    table = found.table.name
     filename = f"{table}-{timezone.localdate():%Y-%m-%d}.{file_format}"
     if file_format == "csv":
         response: HttpResponseBase = StreamingHttpResponse(
