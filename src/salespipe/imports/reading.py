@@ -1,0 +1,115 @@
+"""Reading a CSV file as people actually have them (issue 7, docs/import.md): any of the usual encodings,
+delimiters and line endings, blank rows, duplicated headers, stray whitespace. Streams: the rows come one at
+a time, so a file of a million rows is read in constant memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from charset_normalizer import from_bytes
+
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = ",;\t|"
+# The single-byte encodings exports from Windows come in; charset-normalizer picks among them when a file
+# is not UTF-8 (Greek text decides between the two).
+SINGLE_BYTE = ["cp1252", "cp1253"]
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # the record's place in the file, the header being 1: what an error report names
+    cells: dict[str, str]  # by header, stripped
+
+
+@dataclass
+class Table:
+    encoding: str
+    delimiter: str
+    header: list[str]
+    renamed: dict[str, str] = field(default_factory=dict)  # a duplicated header's new name → the original
+    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
+
+
+def detect_encoding(sample: bytes) -> str:
+    """A byte order mark says it; else strict UTF-8 if the sample decodes as UTF-8 (an incomplete character
+    at the sample's end allowed); else UTF-16 without a mark when every other byte is zero; else the
+    Windows code page the text reads best in."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
+        return "utf-16-be"
+    best = from_bytes(sample, cp_isolation=SINGLE_BYTE).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter of the first lines, by csv.Sniffer among `, ; tab |`; a comma when it cannot tell."""
+    try:
+        return csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _unique(names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Headers stripped, with a duplicated one numbered (`Amount`, `Amount (2)`), an empty one named by its
+    column (`Column 4`)."""
+    seen: dict[str, int] = {}
+    unique, renamed = [], {}
+    for index, raw in enumerate(names, start=1):
+        name = raw.strip().lstrip("\ufeff").strip() or f"Column {index}"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            renamed[f"{name} ({seen[name]})"] = name
+            name = f"{name} ({seen[name]})"
+        unique.append(name)
+    return unique, renamed
+
+
+def read_table(source: Path | IO[bytes]) -> Table:
+    """The file as a header and a stream of rows. Blank rows are skipped (their numbers too are counted);
+    cells are stripped; a row shorter than the header has empty cells, extra cells are kept under
+    `Column N`."""
+    stream = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115 - closed when rows end
+    sample = stream.read(SAMPLE_BYTES)
+    stream.seek(0)
+    encoding = detect_encoding(sample)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="", errors="strict")
+    head = sample.decode(encoding, errors="ignore")
+    delimiter = detect_delimiter("\n".join(head.splitlines()[:20]))
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        first = next(reader)
+    except StopIteration:
+        stream.close()
+        return Table(encoding=encoding, delimiter=delimiter, header=[])
+    header, renamed = _unique(first)
+
+    def rows() -> Iterator[Row]:
+        try:
+            for number, values in enumerate(reader, start=2):
+                cells = [value.strip() for value in values]
+                if not any(cells):
+                    continue
+                names = header + [f"Column {index}" for index in range(len(header) + 1, len(cells) + 1)]
+                padded = cells + [""] * (len(header) - len(cells))
+                yield Row(number, dict(zip(names, padded, strict=False)))
+        finally:
+            stream.close()
+
+    return Table(encoding=encoding, delimiter=delimiter, header=header, renamed=renamed, rows=rows())
