@@ -8,9 +8,11 @@ other_manager ── other_team ── outsider
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from salespipe.deals.models import ContactRole, Deal, Pipeline, Stage
 from salespipe.deals.pipelines import pipeline_ensure_default
@@ -23,6 +25,15 @@ from tests.factories import PersonFactory, TeamFactory, UserFactory
 def fast_password_hashing(settings: Any) -> None:
     """Real hashing costs ~0.3 s a user by design; tests create many users and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts, and leaves, in the default language: one that switches to Greek (a request in
+    Greek, `translation.activate`) must not leave the next test's messages in Greek."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
