@@ -50,6 +50,14 @@ def _require_database() -> None:
         raise SalespipeError("The database is not set up or not up to date: run `salespipe init` first.")
 
 
+def _operator() -> Any:
+    """The command line's actor: an administrator who exists only for the command (never saved), so what it
+    reads is everything and what it writes records no one as its author."""
+    from salespipe.people.models import Role, User
+
+    return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
+
+
 def _home() -> Path:
     from django.conf import settings
 

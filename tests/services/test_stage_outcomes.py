@@ -9,11 +9,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from salespipe.core.errors import SalespipeError
 from salespipe.deals.models import Deal, DealStatus, Pipeline, Stage, StageChange, StageKind, StageOutcome
-from salespipe.deals.pipelines import pipeline_create
 from salespipe.deals.services import (
     deal_delete,
     deal_lose,
@@ -22,6 +20,7 @@ from salespipe.deals.services import (
     stage_outcomes_rebuild,
 )
 from salespipe.people.models import User
+from tests.services.random_changes import CLOSE_AND_MOVE, DEALS, Actors, apply_changes, change_sequences
 
 pytestmark = pytest.mark.django_db
 
@@ -256,22 +255,9 @@ def test_winning_a_deal_costs_the_same_few_queries_however_long_its_history(
 
 # --- random sequences ------------------------------------------------------------------------------
 
-OPERATIONS = ("win", "lose", "move", "delete")
-DEALS = 3
-
-steps = st.lists(
-    st.tuples(st.integers(0, DEALS - 1), st.sampled_from(OPERATIONS), st.integers(0, 63)), max_size=14
-)
-
-
-@pytest.fixture
-def renewals(admin_user: User, pipeline: Pipeline) -> Pipeline:
-    """A second pipeline, so deals also move between pipelines."""
-    return pipeline_create(actor=admin_user, name="Renewals")
-
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=steps)
+@given(steps=change_sequences(CLOSE_AND_MOVE))
 def test_the_kept_counts_equal_a_rebuild_after_any_sequence_of_closes_reopens_moves_and_deletes(
     rep: User,
     make_deal: Any,
@@ -288,20 +274,7 @@ def test_the_kept_counts_equal_a_rebuild_after_any_sequence_of_closes_reopens_mo
             confirm_decision_maker(deal)
 
         # when a random sequence of changes is applied, some of them refused (already won, deleted, ...)
-        for number, operation, target in steps:
-            deal_id = deals[number].pk
-            try:
-                if operation == "win":
-                    deal_win(actor=rep, deal_id=deal_id)
-                elif operation == "lose":
-                    deal_lose(actor=rep, deal_id=deal_id, lost_reason="Chose a competitor")
-                elif operation == "move":
-                    stage = all_stages[target % len(all_stages)]
-                    deal_move(actor=rep, deal_id=deal_id, stage_id=stage.pk, lost_reason="No budget")
-                else:
-                    deal_delete(actor=rep, deal_id=deal_id)
-            except SalespipeError:
-                pass
+        apply_changes(steps, deals=deals, stages=all_stages, actors=Actors(rep))
 
         # then the counts kept along the way are what a rebuild from the history finds
         kept = kept_counts()

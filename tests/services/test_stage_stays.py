@@ -10,13 +10,10 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from salespipe.core.errors import SalespipeError
 from salespipe.deals.models import Deal, Pipeline, Stage, StageChange, StageKind, StageStay
-from salespipe.deals.pipelines import pipeline_create, stage_move
+from salespipe.deals.pipelines import stage_move
 from salespipe.deals.services import (
-    deal_delete,
     deal_lose,
     deal_move,
     deal_update,
@@ -25,6 +22,7 @@ from salespipe.deals.services import (
 )
 from salespipe.people.models import Team, User
 from tests.factories import UserFactory
+from tests.services.random_changes import CLOSE_AND_MOVE, DEALS, Actors, apply_changes, change_sequences
 
 pytestmark = pytest.mark.django_db
 
@@ -236,22 +234,9 @@ def test_moving_a_deal_costs_two_queries_for_its_stays_however_long_its_history(
 
 # --- random sequences ------------------------------------------------------------------------------
 
-OPERATIONS = ("win", "lose", "move", "move", "delete", "reassign", "reorder")
-DEALS = 3
-
-steps = st.lists(
-    st.tuples(st.integers(0, DEALS - 1), st.sampled_from(OPERATIONS), st.integers(0, 63)), max_size=14
-)
-
-
-@pytest.fixture
-def renewals(admin_user: User, pipeline: Pipeline) -> Pipeline:
-    """A second pipeline, so deals also move between pipelines."""
-    return pipeline_create(actor=admin_user, name="Renewals")
-
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=steps)
+@given(steps=change_sequences((*CLOSE_AND_MOVE, "move", "reassign", "reorder")))
 def test_the_kept_stays_equal_the_definition_after_any_sequence_of_changes(
     admin_user: User,
     rep: User,
@@ -271,28 +256,7 @@ def test_the_kept_stays_equal_the_definition_after_any_sequence_of_changes(
             confirm_decision_maker(deal)
 
         # when a random sequence of changes is applied, some of them refused (already won, deleted, ...)
-        for number, operation, target in steps:
-            deal_id = deals[number].pk
-            stage = all_stages[target % len(all_stages)]
-            try:
-                if operation == "win":
-                    deal_win(actor=rep, deal_id=deal_id)
-                elif operation == "lose":
-                    deal_lose(actor=rep, deal_id=deal_id, lost_reason="Chose a competitor")
-                elif operation == "move":
-                    deal_move(actor=rep, deal_id=deal_id, stage_id=stage.pk, lost_reason="No budget")
-                elif operation == "reassign":
-                    deal = Deal.objects.get(pk=deal_id)
-                    owner = teammate if deal.owner_id == rep.pk else rep
-                    deal_update(
-                        actor=admin_user, deal_id=deal_id, expected_version=deal.version, owner_id=owner.pk
-                    )
-                elif operation == "reorder":
-                    stage_move(actor=admin_user, stage_id=stage.pk, direction="up" if target % 2 else "down")
-                else:
-                    deal_delete(actor=rep, deal_id=deal_id)
-            except (SalespipeError, Deal.DoesNotExist):
-                pass
+        apply_changes(steps, deals=deals, stages=all_stages, actors=Actors(rep, admin_user, teammate))
 
         # then the stays kept along the way are what the definition and a rebuild find
         assert kept_stays() == stays_by_definition() == rebuilt_stays()

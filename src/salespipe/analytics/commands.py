@@ -14,13 +14,6 @@ from typing import Any
 import click
 
 
-def _operator() -> Any:
-    """An administrator who exists only for this command: reports read nothing as a particular user."""
-    from salespipe.people.models import Role, User
-
-    return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
-
-
 def _who(user: str | None, team: str | None) -> tuple[int | None, int | None]:
     """--user and --team name a person and a team; the selectors take ids."""
     from salespipe.core.errors import InvalidInput, NotFound
@@ -115,6 +108,7 @@ def response_times_command(user: str | None, team: str | None, days: int, as_jso
     def build() -> tuple[dict[str, Any], list[str]]:
         from salespipe.analytics.api import ResponseTimesOut, response_times_body
         from salespipe.analytics.selectors import response_time_report
+        from salespipe.cli import _operator
 
         owner_id, team_id = _who(user, team)
         found = response_time_report(actor=_operator(), days=days, owner_id=owner_id, team_id=team_id)
@@ -158,6 +152,7 @@ def freemiums_command(user: str | None, team: str | None, days: int, kind: str, 
     def build() -> tuple[dict[str, Any], list[str]]:
         from salespipe.analytics.api import FreemiumsOut, freemiums_body
         from salespipe.analytics.selectors import freemium_report
+        from salespipe.cli import _operator
 
         owner_id, team_id = _who(user, team)
         found = freemium_report(actor=_operator(), days=days, owner_id=owner_id, team_id=team_id)

@@ -13,14 +13,6 @@ from typing import Any
 
 import click
 
-
-def _operator() -> Any:
-    """An administrator who exists only for this command: the advice reads nothing as a particular user."""
-    from salespipe.people.models import Role, User
-
-    return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
-
-
 _MARKS = {"high": "!!", "medium": "! ", "low": "  "}
 
 
@@ -44,7 +36,7 @@ def advise(user: str | None, team: str | None, as_json: bool) -> None:
     decision makers, budget and timeline, next steps, rotting and stalled deals, information requests,
     famine months and big deals at risk; each with the deals and numbers behind it, in the rep's
     language. With --team, each active member's in turn, by username. Rules and thresholds: docs/advice.md."""
-    from salespipe.cli import _django, _errors, _require_database
+    from salespipe.cli import _django, _errors, _operator, _require_database
 
     if (user is None) == (team is None):
         raise click.UsageError("Name one rep (--user NAME) or one team (--team NAME).")

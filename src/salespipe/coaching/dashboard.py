@@ -44,10 +44,10 @@ from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity, ActivityKind
 from salespipe.analytics.forecast import money
-from salespipe.analytics.funnel import WeakStep, weakest_step
+from salespipe.analytics.funnel import WeakStep
 from salespipe.analytics.periods import Period, add_months, month_period
 from salespipe.analytics.selectors import NOT_HELD
-from salespipe.coaching.selectors import advice_thresholds
+from salespipe.coaching.selectors import advice_thresholds, weakest_of
 from salespipe.core.business_time import WorkingHours, is_working_time, working_hours_of
 from salespipe.core.errors import NotFound
 from salespipe.deals.models import Deal, DealStatus, Stage, StageKind
@@ -448,26 +448,13 @@ def _open_deals(ids: Sequence[int], now: dt.datetime) -> _OpenDeals:
 
 def _weakest_steps(steps: insights.StepConversions) -> dict[int, WeakStep]:
     """Per owner, the weak step where they lose most against the rest of the team (none when no step is
-    significantly weak): `analytics.funnel.weakest_step`."""
-    names = [stage.name for stage in steps.stages]
-    appointment = next(
-        (index for index, stage in enumerate(steps.stages) if stage.requires_decision_maker), None
-    )
+    significantly weak): `coaching.selectors.weakest_of`, as in their own advice."""
     limits = advice_thresholds()
-    weakest: dict[int, WeakStep] = {}
-    for owner_id, cohorts in steps.owners.items():
-        step = weakest_step(
-            cohorts,
-            steps.rest(owner_id),
-            names=names,
-            won=_("Won"),
-            appointment=appointment,
-            min_trials=limits.min_trials,
-            certainty=limits.certainty_percent / 100,
-        )
-        if step is not None:
-            weakest[owner_id] = step
-    return weakest
+    found = {
+        owner_id: weakest_of(steps.stages, cohorts, steps.rest(owner_id), limits)
+        for owner_id, cohorts in steps.owners.items()
+    }
+    return {owner_id: step for owner_id, step in found.items() if step is not None}
 
 
 def _funnel(steps: insights.StepConversions, open_now: _OpenDeals) -> list[FunnelStage]:

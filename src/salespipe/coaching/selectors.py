@@ -26,7 +26,7 @@ The facts come in a fixed number of queries whatever the number of deals (`tests
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -57,7 +57,7 @@ from salespipe.analytics.advice import (
     Thresholds,
     advise,
 )
-from salespipe.analytics.funnel import WeakStep, weakest_step
+from salespipe.analytics.funnel import StageCohort, WeakStep, weakest_step
 from salespipe.analytics.plan import COMPANY
 from salespipe.core.money import base_currency
 from salespipe.deals.models import (
@@ -527,20 +527,27 @@ def advice_facts(
         big_at_risk=_deals(BIG_AT_RISK, counts, biggest),
         info_requests=requests,
         closing=_closing(user, today),
-        weak_step=None if steps is None else _weakest(steps, limits),
+        weak_step=None if steps is None else weakest_of(steps.stages, steps.mine, steps.rest, limits),
         steps_window_days=insights.DEFAULT_WINDOW_DAYS if steps is None else steps.window_days,
         flow=tuple(report.flow),
     )
 
 
-def _weakest(steps: insights.MySteps, limits: Thresholds) -> WeakStep | None:
+def weakest_of(
+    stages: Sequence[insights.StageInfo],
+    mine: Sequence[StageCohort],
+    rest: Sequence[StageCohort],
+    limits: Thresholds,
+) -> WeakStep | None:
+    """The weakest step of a person's cohorts against the rest of their team's, on the funnel's open
+    `stages`, by the advice's thresholds: what the rep's advice and the team page both show."""
     return weakest_step(
-        steps.mine,
-        steps.rest,
-        names=[stage.name for stage in steps.stages],
+        mine,
+        rest,
+        names=[stage.name for stage in stages],
         won=_("Won"),
         appointment=next(
-            (index for index, stage in enumerate(steps.stages) if stage.requires_decision_maker), None
+            (index for index, stage in enumerate(stages) if stage.requires_decision_maker), None
         ),
         min_trials=limits.min_trials,
         certainty=limits.certainty_percent / 100,

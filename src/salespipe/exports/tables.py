@@ -55,7 +55,6 @@ def _full_name(first: str | None, last: str | None) -> str:
 class Filter:
     """A filter an export takes: `key=value` on the command line, `?key=value` on the web."""
 
-    help: str
     parse: Callable[[User, str], Any]  # the selector's value from the text, or InvalidInput
     argument: str  # the selector's keyword
 
@@ -200,19 +199,15 @@ DEALS = ExportTable(
     ],
     rows=deal_list,
     filters={
-        "status": Filter("open, won or lost", _choice("status", DealStatus.values), "status"),
-        "owner": Filter("a username", _owner, "owner_id"),
-        "team": Filter("a team's name", _team, "team_id"),
-        "pipeline": Filter("a pipeline's id", _number("pipeline"), "pipeline_id"),
-        "stage": Filter("a stage's id", _number("stage"), "stage_id"),
-        "organization": Filter("an organization's id", _number("organization"), "organization_id"),
-        "search": Filter("words of the title or the organization's name", _text, "search"),
-        "close_from": Filter(
-            "expected to close on or after, YYYY-MM-DD", _day("close_from"), "expected_close_from"
-        ),
-        "close_to": Filter(
-            "expected to close on or before, YYYY-MM-DD", _day("close_to"), "expected_close_to"
-        ),
+        "status": Filter(_choice("status", DealStatus.values), "status"),
+        "owner": Filter(_owner, "owner_id"),
+        "team": Filter(_team, "team_id"),
+        "pipeline": Filter(_number("pipeline"), "pipeline_id"),
+        "stage": Filter(_number("stage"), "stage_id"),
+        "organization": Filter(_number("organization"), "organization_id"),
+        "search": Filter(_text, "search"),
+        "close_from": Filter(_day("close_from"), "expected_close_from"),
+        "close_to": Filter(_day("close_to"), "expected_close_to"),
     },
 )
 
@@ -234,7 +229,7 @@ ORGANIZATIONS = ExportTable(
         )
     ],
     rows=organization_list,
-    filters={"search": Filter("words of the name", _text, "search")},
+    filters={"search": Filter(_text, "search")},
 )
 
 PERSONS = ExportTable(
@@ -246,9 +241,9 @@ PERSONS = ExportTable(
     ],
     rows=person_list,
     filters={
-        "search": Filter("words of the name", _text, "search"),
-        "organization": Filter("an organization's id", _number("organization"), "organization_id"),
-        "email": Filter("an email address", _text, "email"),
+        "search": Filter(_text, "search"),
+        "organization": Filter(_number("organization"), "organization_id"),
+        "email": Filter(_text, "email"),
     },
 )
 
@@ -278,12 +273,12 @@ ACTIVITIES = ExportTable(
     ],
     rows=activity_list,
     filters={
-        "owner": Filter("a username", _owner, "owner_id"),
-        "deal": Filter("a deal's id", _number("deal"), "deal_id"),
-        "kind": Filter("call, meeting, demo, …", _text, "kind"),
-        "state": Filter(", ".join(ACTIVITY_STATES), _choice("state", ACTIVITY_STATES), "state"),
-        "due_from": Filter("due on or after, YYYY-MM-DD (UTC)", _moment("due_from"), "due_from"),
-        "due_to": Filter("due before, YYYY-MM-DD (UTC)", _moment("due_to"), "due_to"),
+        "owner": Filter(_owner, "owner_id"),
+        "deal": Filter(_number("deal"), "deal_id"),
+        "kind": Filter(_text, "kind"),
+        "state": Filter(_choice("state", ACTIVITY_STATES), "state"),
+        "due_from": Filter(_moment("due_from"), "due_from"),
+        "due_to": Filter(_moment("due_to"), "due_to"),
     },
 )
 

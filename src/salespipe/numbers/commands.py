@@ -12,13 +12,6 @@ from typing import Any
 import click
 
 
-def _operator() -> Any:
-    """An administrator who exists only for this command: the numbers read nothing as a particular user."""
-    from salespipe.people.models import Role, User
-
-    return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
-
-
 def _amount(value: str | None, currency: str) -> str:
     return "-" if value is None else f"{float(value):,.2f} {currency}"
 
@@ -97,7 +90,7 @@ def numbers(user: str | None, team: str | None, period: str | None, as_json: boo
     """The three numbers for a person, a team or (with neither) the company: won so far, expected from
     open deals, and the gap to build from scratch; with the reverse-funnel plan and the next six months.
     Formulas: docs/numbers.md."""
-    from salespipe.cli import _django, _errors, _require_database
+    from salespipe.cli import _django, _errors, _operator, _require_database
 
     _django()
     with _errors():

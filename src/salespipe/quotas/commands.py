@@ -16,17 +16,10 @@ from typing import Any
 import click
 
 
-def _operator() -> Any:
-    """An administrator who exists only for this command; quotas it sets record no one as setter."""
-    from salespipe.people.models import Role, User
-
-    return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
-
-
 def _actor(username: str | None) -> Any:
     from salespipe import cli
 
-    return cli._user(username) if username else _operator()
+    return cli._user(username) if username else cli._operator()
 
 
 def _owner(user: str | None, team: str | None, *, required: bool) -> tuple[int | None, int | None]:
