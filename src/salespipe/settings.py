@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "salespipe.insights",
     # No models: installed for its pages' templates (reports, the deal page's suggestions panel).
     "salespipe.analytics",
+    "salespipe.imports",
     # The database task backend's table; installed whatever TASKS_BACKEND says, so switching backends
     # never leaves the migrations behind.
     "django_tasks_db",

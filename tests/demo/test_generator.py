@@ -29,7 +29,7 @@ from salespipe.deals.models import (
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.demo import names
-from salespipe.demo.bulk import foreign_keys_deferred, indexes_deferred
+from salespipe.core.bulk import foreign_keys_deferred, indexes_deferred
 from salespipe.demo.generator import DemoSummary, demo_generate, generate
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import Role, Team, User

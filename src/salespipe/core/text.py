@@ -1,6 +1,7 @@
 """Text folding for search and de-duplication that ignores case and accents (Greek included)."""
 
 import unicodedata
+from urllib.parse import urlsplit
 
 
 def fold(text: str) -> str:
@@ -8,3 +9,16 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())
+
+
+def domain_of(website: str) -> str:
+    """`https://www.Acme.com/about` → `acme.com`: the part of a website every spelling of it shares, by
+    which an organization without a matching name is recognised."""
+    text = website.strip().lower()
+    if not text:
+        return ""
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # an unreadable address is no domain
+        return ""
+    return host.removeprefix("www.")

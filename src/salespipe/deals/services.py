@@ -801,10 +801,17 @@ def contact_withdraw_authority(*, actor: User, deal_contact_id: int) -> DealCont
 def deal_refresh_activity_marks(deal_id: int) -> None:
     """Recompute the deal's last completed and next planned activity times (no version bump: they are
     derived, and an activity done elsewhere must not turn an open edit form stale)."""
+    deals_refresh_activity_marks([deal_id])
+
+
+def deals_refresh_activity_marks(deal_ids: Sequence[int]) -> None:
+    """`deal_refresh_activity_marks` for many deals in one statement (an import's batch)."""
+    if not deal_ids:
+        return
     from salespipe.activities.models import Activity, ActivityPurpose
 
     activities = Activity.objects.filter(deal_id=OuterRef("pk"))
-    Deal.objects.filter(pk=deal_id).update(
+    Deal.objects.filter(pk__in=deal_ids).update(
         last_activity_at=Subquery(
             activities.filter(done_at__isnull=False)
             .values("deal_id")

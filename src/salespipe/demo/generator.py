@@ -2,7 +2,7 @@
 
 The same generator feeds `salespipe demo`, `salespipe init --demo` and the large-data benchmarks, so it
 has to write a million deals (and their five million activities) in minutes. Rows are therefore made as
-plain tuples in chunks and written by `salespipe.demo.bulk` straight through the database driver, with
+plain tuples in chunks and written by `salespipe.core.bulk` straight through the database driver, with
 primary keys assigned here. Everything random comes from `random.Random` instances seeded from `seed`
 (one per chunk), so the same seed and `today` always give the same rows.
 
@@ -66,7 +66,7 @@ from salespipe.deals.models import (
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.deals.services import stage_stays_rebuild
 from salespipe.demo import names
-from salespipe.demo.bulk import (
+from salespipe.core.bulk import (
     Clock,
     Row,
     RowWriter,
@@ -676,8 +676,8 @@ class _Directory:
 
 
 _ORGANIZATION_FIELDS = (
-    "id", "name", "search_name", "website", "phone", "address", "city", "country", "industry", "size",
-    "created_by", "created_at", "updated_at",
+    "id", "name", "search_name", "website", "domain", "phone", "address", "city", "country", "industry",
+    "size", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 # Most accounts are small businesses. Drawn from the name's checksum, not the generator's random stream,
 # so adding the column left every other value of the demo data as it was.
@@ -745,6 +745,7 @@ def _write_directory(
                     name,
                     organization_search_name,
                     f"https://www.{domain}",
+                    domain,
                     locale.phone_format.format(n=phone_number, n2=phone_number % 100),
                     f"{rng.choice(locale.streets)} {rng.randrange(1, 200)}",
                     city,

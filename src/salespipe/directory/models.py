@@ -20,6 +20,9 @@ class Organization(models.Model):
     # Case- and accent-folded name, kept by the services, for search and de-duplication.
     search_name = models.CharField(max_length=200, db_index=True, editable=False)
     website = models.CharField(_("website"), max_length=200, blank=True)
+    # The website's host without `www.`, kept by the services: how an import recognises an organization
+    # written under another name.
+    domain = models.CharField(max_length=200, blank=True, default="", db_index=True, editable=False)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
-from salespipe.core.text import fold
+from salespipe.core.text import domain_of, fold
 from salespipe.directory.models import Organization, OrganizationSize, Person
 from salespipe.people.models import Role, User
 
@@ -33,6 +33,8 @@ def _clean_organization(changes: dict[str, Any]) -> dict[str, Any]:
                 _("Country is a two-letter ISO code such as GR or DE."), fields={"country": _("invalid")}
             )
         cleaned["country"] = cleaned["country"].upper()
+    if "website" in cleaned:
+        cleaned["domain"] = domain_of(cleaned["website"])
     if cleaned.get("size") and cleaned["size"] not in OrganizationSize.values:
         raise InvalidInput(
             _("Size is one of %(sizes)s (employees), or empty.")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -30,11 +31,13 @@ class Row:
 
 @dataclass
 class Table:
-    encoding: str
+    encoding: str  # "xlsx" for a workbook
     delimiter: str
     header: list[str]
     renamed: dict[str, str] = field(default_factory=dict)  # a duplicated header's new name → the original
     rows: Iterator[Row] = field(default_factory=lambda: iter(()))
+    # How far through the file reading is, 0 to 1 (by bytes of a CSV file, by rows of a workbook).
+    progress: Callable[[], float] = field(default=lambda: 0.0)
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -81,13 +84,80 @@ def _unique(names: list[str]) -> tuple[list[str], dict[str, str]]:
     return unique, renamed
 
 
+def _rows(header: list[str], records: Iterable[list[str]], close: Callable[[], None]) -> Iterator[Row]:
+    try:
+        for number, values in enumerate(records, start=2):
+            cells = [value.strip() for value in values]
+            if not any(cells):
+                continue
+            names = header + [f"Column {index}" for index in range(len(header) + 1, len(cells) + 1)]
+            padded = cells + [""] * (len(header) - len(cells))
+            yield Row(number, dict(zip(names, padded, strict=False)))
+    finally:
+        close()
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the text a CSV export would have: dates in ISO, whole numbers without `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _read_workbook(stream: IO[bytes]) -> Table:
+    """The first sheet of an XLSX workbook, read in openpyxl's streaming mode."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises several kinds for a damaged file
+        stream.close()
+        raise ValueError(f"the workbook cannot be read ({error})") from None
+    sheet = book.worksheets[0]
+    total = max(sheet.max_row or 1, 1)
+    records = ([_cell_text(value) for value in values] for values in sheet.iter_rows(values_only=True))
+    first = next(records, None)
+
+    def close() -> None:
+        book.close()
+        stream.close()
+
+    if first is None:
+        close()
+        return Table(encoding="xlsx", delimiter="", header=[])
+    header, renamed = _unique(first)
+    table = Table(encoding="xlsx", delimiter="", header=header, renamed=renamed)
+    done = [0]
+
+    def counting() -> Iterator[list[str]]:
+        for values in records:
+            done[0] += 1
+            yield values
+
+    table.rows = _rows(header, counting(), close)
+    table.progress = lambda: min(1.0, (done[0] + 1) / total)
+    return table
+
+
 def read_table(source: Path | IO[bytes]) -> Table:
-    """The file as a header and a stream of rows. Blank rows are skipped (their numbers too are counted);
-    cells are stripped; a row shorter than the header has empty cells, extra cells are kept under
-    `Column N`."""
+    """The file (CSV or XLSX) as a header and a stream of rows. Blank rows are skipped (their numbers too
+    are counted); cells are stripped; a row shorter than the header has empty cells, extra cells are kept
+    under `Column N`. A file that cannot be read raises ValueError saying why."""
     stream = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115 - closed when rows end
+    size = stream.seek(0, 2) if stream.seekable() else 0
+    stream.seek(0)
     sample = stream.read(SAMPLE_BYTES)
     stream.seek(0)
+    if sample.startswith(b"PK\x03\x04"):
+        return _read_workbook(stream)
     encoding = detect_encoding(sample)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="", errors="strict")
     head = sample.decode(encoding, errors="ignore")
@@ -99,17 +169,17 @@ def read_table(source: Path | IO[bytes]) -> Table:
         stream.close()
         return Table(encoding=encoding, delimiter=delimiter, header=[])
     header, renamed = _unique(first)
+    raw = getattr(stream, "raw", stream)
 
-    def rows() -> Iterator[Row]:
-        try:
-            for number, values in enumerate(reader, start=2):
-                cells = [value.strip() for value in values]
-                if not any(cells):
-                    continue
-                names = header + [f"Column {index}" for index in range(len(header) + 1, len(cells) + 1)]
-                padded = cells + [""] * (len(header) - len(cells))
-                yield Row(number, dict(zip(names, padded, strict=False)))
-        finally:
-            stream.close()
+    def progress() -> float:
+        # The buffered reader's position runs ahead of the rows by at most a buffer: close enough.
+        return min(1.0, raw.tell() / size) if size and not raw.closed else 1.0
 
-    return Table(encoding=encoding, delimiter=delimiter, header=header, renamed=renamed, rows=rows())
+    return Table(
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        renamed=renamed,
+        rows=_rows(header, reader, stream.close),
+        progress=progress,
+    )

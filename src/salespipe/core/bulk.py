@@ -1,4 +1,4 @@
-"""Fast row writers for generated data: plain tuples straight into the database driver.
+"""Fast row writers for generated and imported data: plain tuples straight into the database driver.
 
 The ORM costs tens of microseconds per row, which is minutes at a million deals; these writers take
 rows as tuples in a fixed column order and hand them to the driver in one call per batch: `executemany`
@@ -42,8 +42,8 @@ def table_spec(model: type[models.Model], field_names: Sequence[str]) -> TableSp
     missing = {field.name for field in meta.concrete_fields} - set(field_names)
     if missing:
         raise RuntimeError(
-            f"The demo generator does not fill {sorted(missing)} of {meta.label}; "
-            "teach salespipe.demo.generator about the new fields."
+            f"The bulk rows of {meta.label} leave {sorted(missing)} out; "
+            "teach the writer's caller (the demo generator, the importer) about the new fields."
         )
     columns = tuple(field.column for field in fields if isinstance(field, models.Field) and field.column)
     if len(columns) != len(fields):
@@ -107,7 +107,7 @@ def row_writer(connection: BaseDatabaseWrapper) -> RowWriter:
         return SqliteRowWriter(connection)
     if connection.vendor == "postgresql":
         return PostgresRowWriter(connection)
-    raise RuntimeError(f"Demo data can be written to SQLite or PostgreSQL, not to {connection.vendor}.")
+    raise RuntimeError(f"Bulk rows can be written to SQLite or PostgreSQL, not to {connection.vendor}.")
 
 
 def next_id(connection: BaseDatabaseWrapper, model: type[models.Model]) -> int:
@@ -121,6 +121,27 @@ def next_id(connection: BaseDatabaseWrapper, model: type[models.Model]) -> int:
         cursor.execute(f"SELECT MAX({quote(pk_column)}) FROM {quote(meta.db_table)}")  # noqa: S608
         row = cursor.fetchone()
     return int(row[0] or 0) + 1 if row else 1
+
+
+def allocate_ids(connection: BaseDatabaseWrapper, model: type[models.Model], count: int) -> list[int]:
+    """`count` fresh primary keys of `model` for rows written by hand, safe beside other writers.
+
+    PostgreSQL hands them out from the table's own sequence, so the services' inserts never collide with
+    them. SQLite has one writer at a time: inside the writing transaction the ids above the highest are
+    free, and SQLite moves its AUTOINCREMENT counter past the ids written."""
+    if count <= 0:
+        return []
+    if connection.vendor != "postgresql":
+        first = next_id(connection, model)
+        return list(range(first, first + count))
+    meta = model._meta
+    assert meta.pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 def reset_sequences(connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]) -> None:
