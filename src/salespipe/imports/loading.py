@@ -26,16 +26,16 @@ from django.utils.translation import gettext as _
 
 from salespipe.activities.models import Activity
 from salespipe.core.bulk import TableSpec, allocate_ids, row_writer, table_spec
-from salespipe.core.models import ExchangeRate
-from salespipe.core.money import base_currency, to_base
+from salespipe.core.money import to_base
 from salespipe.core.text import fold
 from salespipe.deals.models import Deal, DealStatus, Pipeline, StageChange, StageKind
 from salespipe.deals.services import deals_refresh_activity_marks, stage_stays_rebuild
 from salespipe.directory.models import Organization, Person
-from salespipe.imports.fields import Entity, header_key
+from salespipe.imports.fields import Entity
 from salespipe.imports.mapping import Mapping
 from salespipe.imports.models import ExternalRecord
 from salespipe.imports.rows import DealIn, OrganizationIn, ParsedRow, Problem
+from salespipe.imports.targets import PipelineShape, StageShape, Targets
 from salespipe.people.models import User
 
 # Imported dates carry no time of day; noon UTC keeps them on the same calendar day in every time zone
@@ -97,31 +97,16 @@ class _Ref:
     new: bool = False
 
 
-@dataclass(frozen=True)
-class _Stage:
-    id: int
-    kind: str
-    position: int
-
-
-@dataclass
-class _Pipeline:
-    id: int
-    name: str
-    stages: dict[str, _Stage]  # header_key(name) → stage
-    first_open: _Stage
-    won: _Stage | None
-    lost: _Stage | None
-
-
 @dataclass
 class _DealPlan:
     """A deal row resolved against the database's pipelines, users and rates."""
 
     deal: DealIn
-    pipeline: _Pipeline
-    stage: _Stage  # where the deal is now
-    entered: _Stage | None  # a closed deal's last open stage, entered before it closed, when the file says
+    pipeline: PipelineShape
+    stage: StageShape  # where the deal is now
+    entered: (
+        StageShape | None
+    )  # a closed deal's last open stage, entered before it closed, when the file says
     status: str
     owner_id: int
     currency: str
@@ -161,10 +146,10 @@ class Loader:
             totals.tallies.setdefault(entity.value, Tally())
         # Rows that name no owner go to `--owner`, else to the person importing (the command line is no one).
         self.default_owner_id: int | None = default_owner.pk if default_owner is not None else actor_id
-        self.users = self._users()
-        self.pipelines, self.default_pipeline = self._pipelines(pipeline)
-        self.rates = {rate.currency: rate.rate_to_base for rate in ExchangeRate.objects.all()}
-        self.base = base_currency()
+        self.targets = targets = Targets(mapping, pipeline=pipeline)
+        self.default_pipeline = targets.default_pipeline
+        self.rates = targets.rates
+        self.base = targets.base
         self.default_currency = (mapping.currency or self.base).upper()
         # Records already counted by this import, so one seen by many rows counts once.
         self.counted: dict[Entity, set[int]] = {entity: set() for entity in Entity}
@@ -172,42 +157,6 @@ class Loader:
         self.adapt_time = connection.ops.adapt_datetimefield_value
         self.adapt_date = connection.ops.adapt_datefield_value
         self.closed_deals_touched = False
-
-    # --- what the import resolves against, read once ----------------------------------------------------
-
-    def _users(self) -> dict[str, int]:
-        users: dict[str, int] = {}
-        for pk, username, email, first, last in User.objects.filter(is_active=True).values_list(
-            "pk", "username", "email", "first_name", "last_name"
-        ):
-            for name in (f"{first} {last}", email, username):
-                if name.strip():
-                    users[fold(name)] = pk
-        return users
-
-    def _pipelines(self, chosen: Pipeline | None) -> tuple[dict[str, _Pipeline], _Pipeline]:
-        shapes: dict[str, _Pipeline] = {}
-        default: _Pipeline | None = None
-        for pipeline in Pipeline.objects.filter(is_active=True).prefetch_related("stages"):
-            stages = sorted(pipeline.stages.all(), key=lambda stage: stage.position)
-            by_name = {header_key(s.name): _Stage(s.pk, s.kind, s.position) for s in stages}
-            opens = [by_name[header_key(s.name)] for s in stages if s.kind == StageKind.OPEN]
-            if not opens:
-                continue
-            shape = _Pipeline(
-                id=pipeline.pk,
-                name=pipeline.name,
-                stages=by_name,
-                first_open=opens[0],
-                won=next((s for s in by_name.values() if s.kind == StageKind.WON), None),
-                lost=next((s for s in by_name.values() if s.kind == StageKind.LOST), None),
-            )
-            shapes[header_key(pipeline.name)] = shape
-            if (chosen is not None and pipeline.pk == chosen.pk) or (chosen is None and pipeline.is_default):
-                default = shape
-        if default is None:
-            default = next(iter(shapes.values()))
-        return shapes, default
 
     # --- one batch -------------------------------------------------------------------------------------
 
@@ -251,8 +200,7 @@ class Loader:
         self.totals.unmatched.setdefault(kind, Counter())[value] += 1
 
     def _user(self, value: str) -> int | None:
-        mapped = self.mapping.owners.get(header_key(value))
-        return self.users.get(fold(mapped if mapped is not None else value))
+        return self.targets.user(value)
 
     def _problem(self, row: ParsedRow, key: str, value: str, reason: str) -> None:
         row.problems.append(Problem(row.number, self.mapping.columns.get(key, ""), value, reason))
@@ -262,8 +210,7 @@ class Loader:
         assert deal is not None
         pipeline = self.default_pipeline
         if deal.pipeline:
-            name = self.mapping.pipelines.get(header_key(deal.pipeline), deal.pipeline)
-            found = self.pipelines.get(header_key(name))
+            found = self.targets.pipeline(deal.pipeline)
             if found is None:
                 self._unmatched("pipeline", deal.pipeline)
                 self._problem(
@@ -277,8 +224,7 @@ class Loader:
             pipeline = found
         stage = pipeline.first_open
         if deal.stage:
-            name = self.mapping.stages.get(header_key(deal.stage), deal.stage)
-            found_stage = pipeline.stages.get(header_key(name))
+            found_stage = self.targets.stage(pipeline, deal.stage)
             if found_stage is None:
                 self._unmatched("stage", deal.stage)
                 self._problem(
@@ -294,7 +240,7 @@ class Loader:
                 return None
             stage = found_stage
         status = deal.status or (stage.kind if stage.kind != StageKind.OPEN else DealStatus.OPEN)
-        entered: _Stage | None = None
+        entered: StageShape | None = None
         if status != DealStatus.OPEN:
             closing = pipeline.won if status == DealStatus.WON else pipeline.lost
             if closing is None:
@@ -974,6 +920,7 @@ class Loader:
         deal_ids: set[int] = set()
         external_pairs: list[tuple[str, _Ref]] = []
         for index, activity in given:
+            deal_owner: int | None
             if index in deals:
                 deal, deal_owner = deals[index]
                 deal_id: int | None = deal.id
@@ -1067,19 +1014,19 @@ def _key_of(ref: _Ref | None) -> object:
 
 _DEAL_COLUMNS = (
     "id", "title", "search_title", "organization", "person", "owner", "pipeline", "stage", "status",
-    "value", "currency", "base_value", "expected_close_date", "probability", "source", "lost_reason", "won_at",
-    "lost_at", "stage_entered_at", "version",
+    "value", "currency", "base_value", "expected_close_date", "probability", "source", "lost_reason",
+    "won_at", "lost_at", "stage_entered_at", "version",
 )  # fmt: skip
 _DEAL_INSERT = (
     "title", "search_title", "organization", "person", "owner", "pipeline", "stage", "status", "value",
-    "currency", "base_value", "expected_close_date", "probability", "source", "budget_amount", "budget_evidence",
-    "decision_date", "urgency", "lost_reason", "won_at", "lost_at", "stage_entered_at", "last_activity_at",
-    "next_activity_at", "version", "created_by", "created_at", "updated_at",
+    "currency", "base_value", "expected_close_date", "probability", "source", "budget_amount",
+    "budget_evidence", "decision_date", "urgency", "lost_reason", "won_at", "lost_at", "stage_entered_at",
+    "last_activity_at", "next_activity_at", "version", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 _DEAL_UPDATE = (
     "title", "search_title", "organization", "person", "owner", "pipeline", "stage", "status", "value",
-    "currency", "base_value", "expected_close_date", "probability", "source", "lost_reason", "won_at", "lost_at",
-    "stage_entered_at", "version", "updated_at",
+    "currency", "base_value", "expected_close_date", "probability", "source", "lost_reason", "won_at",
+    "lost_at", "stage_entered_at", "version", "updated_at",
 )  # fmt: skip
 _ACTIVITY_COLUMNS = ("id", "kind", "subject", "note", "owner", "deal", "due_at", "done_at")
 _ACTIVITY_INSERT = (

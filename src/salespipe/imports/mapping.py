@@ -185,7 +185,8 @@ def mapping_check(mapping: Mapping) -> None:
         raise InvalidInput(
             _(
                 "No column of the file maps to a field, so there is nothing to import. Choose the preset the "
-                "file comes from, or map its columns (a mapping file in the CLI, the form on the import page)."
+                "file comes from, or map its columns (a mapping file on the command line, the import page's "
+                "form)."
             ),
             fields={"mapping": _("empty")},
         )
