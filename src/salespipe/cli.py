@@ -567,6 +567,7 @@ from salespipe.activities.commands import activity  # noqa: E402
 from salespipe.analytics.commands import report  # noqa: E402
 from salespipe.coaching.commands import advise  # noqa: E402
 from salespipe.exports.commands import export  # noqa: E402
+from salespipe.imports.commands import import_  # noqa: E402
 from salespipe.numbers.commands import numbers  # noqa: E402
 from salespipe.quotas.commands import quota  # noqa: E402
 
@@ -576,6 +577,7 @@ main.add_command(quota)
 main.add_command(numbers)
 main.add_command(advise)
 main.add_command(export)
+main.add_command(import_)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class ImportJob(models.Model):
     dry_run = models.BooleanField(_("dry run"), default=False)
     status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.WAITING)
     rows_read = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0)  # 0 to 1, by the bytes (or a workbook's rows) read
     committed_row = models.PositiveIntegerField(default=0)
     # Per entity: created, updated, unchanged, failed; and the rows that failed, the values not understood.
     counts = models.JSONField(default=dict)

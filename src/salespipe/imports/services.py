@@ -303,9 +303,10 @@ def import_run(
                 with transaction.atomic():
                     loader.load([parse(row) for row in batch])
                     job.rows_read = job.committed_row = batch[-1].number
+                    job.progress = table.progress()
                     job.counts = totals.as_dict()
                     job.failed_rows = totals.failed_rows
-                    job.save(update_fields=["rows_read", "committed_row", "counts", "failed_rows"])
+                    job.save(update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"])
                 if progress is not None:
                     progress(job, table.progress())
             if loader.closed_deals_touched:
@@ -346,8 +347,11 @@ def _end(job: ImportJob, totals: Totals, status: str, message: str) -> None:
     job.counts = totals.as_dict()
     job.failed_rows = totals.failed_rows
     job.finished_at = timezone.now()
+    if status == ImportStatus.FINISHED:
+        job.progress = 1.0
     ImportJob.objects.filter(pk=job.pk).update(
         status=status,
+        progress=job.progress,
         message=message,
         counts=job.counts,
         failed_rows=job.failed_rows,

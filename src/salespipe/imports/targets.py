@@ -1,5 +1,6 @@
 """What an import's rows refer to, read once per import: the active users, the pipelines with their
-stages, the exchange rates; and how a file's value finds one of them, through the mapping's own tables first."""
+stages, the exchange rates; and how a file's value finds one of them, through the mapping's own tables
+first."""
 
 from __future__ import annotations
 
