@@ -34,7 +34,9 @@ def _show_fields() -> None:
 
 def _show_mapping(preview: Any) -> None:
     mapping = preview.mapping
-    where = f"encoding {preview.encoding}" + (f", delimiter {preview.delimiter!r}" if preview.delimiter else "")
+    where = f"encoding {preview.encoding}"
+    if preview.delimiter:
+        where += f", delimiter {preview.delimiter!r}"
     click.echo(f"Reading the file as {where}; preset {mapping.preset}.", err=True)
     fields = {header: key for key, header in mapping.columns.items()}
     for header in preview.header:
@@ -44,7 +46,8 @@ def _show_mapping(preview: Any) -> None:
         click.echo(f"  not imported: {', '.join(repr(name) for name in mapping.unmapped)}", err=True)
     if mapping.day_first is not None:
         click.echo(f"  dates: {'day' if mapping.day_first else 'month'} first", err=True)
-    for label, values in (("stage", preview.stages), ("owner", preview.owners), ("pipeline", preview.pipelines)):
+    found_values = (("stage", preview.stages), ("owner", preview.owners), ("pipeline", preview.pipelines))
+    for label, values in found_values:
         missing = [found for found in values if not found.matched]
         if missing:
             names = ", ".join(f"{found.value!r} ({_rows(found.rows)})" for found in missing[:10])
@@ -131,7 +134,8 @@ def import_(
             if mapping.preset == "generic" and not (yes or dry_run):
                 if not sys.stdin.isatty():
                     raise click.UsageError(
-                        "The generic preset guessed the columns above; confirm with --yes, or give a --mapping file."
+                        "The generic preset guessed the columns above; confirm with --yes, "
+                        "or give a --mapping file."
                     )
                 click.confirm("Import with these columns?", abort=True, err=True)
             from salespipe.cli import _operator

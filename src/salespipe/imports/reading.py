@@ -9,7 +9,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,13 +29,17 @@ class Row:
     cells: dict[str, str]  # by header, stripped
 
 
+def _no_rows() -> Generator[Row]:
+    yield from ()
+
+
 @dataclass
 class Table:
     encoding: str  # "xlsx" for a workbook
     delimiter: str
     header: list[str]
     renamed: dict[str, str] = field(default_factory=dict)  # a duplicated header's new name → the original
-    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
+    rows: Generator[Row] = field(default_factory=lambda: _no_rows())
     # How far through the file reading is, 0 to 1 (by bytes of a CSV file, by rows of a workbook).
     progress: Callable[[], float] = field(default=lambda: 0.0)
 
@@ -84,7 +88,7 @@ def _unique(names: list[str]) -> tuple[list[str], dict[str, str]]:
     return unique, renamed
 
 
-def _rows(header: list[str], records: Iterable[list[str]], close: Callable[[], None]) -> Iterator[Row]:
+def _rows(header: list[str], records: Iterable[list[str]], close: Callable[[], None]) -> Generator[Row]:
     try:
         for number, values in enumerate(records, start=2):
             cells = [value.strip() for value in values]

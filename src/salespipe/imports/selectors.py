@@ -90,7 +90,8 @@ def import_preview(
         table.rows.close()
     names = {user_id: name for name, user_id in _usernames().items()}
     preview.owners = [
-        ValueMatch(value, count, names.get(targets.user(value) or 0, "")) for value, count in owners.most_common()
+        ValueMatch(value, count, names.get(targets.user(value) or 0, ""))
+        for value, count in owners.most_common()
     ]
     preview.pipelines = [
         ValueMatch(value, count, found.name if (found := targets.pipeline(value)) else "")
@@ -100,9 +101,9 @@ def import_preview(
     matched: dict[str, str] = {}
     for (pipeline_value, value), count in stages.items():
         shape = targets.pipeline(pipeline_value) if pipeline_value else targets.default_pipeline
-        stage = targets.stage(shape, value) if shape is not None else None
+        ours = targets.stage(shape, value) if shape is not None else None
         by_stage[value] += count
-        matched[value] = matched.get(value) or (stage.name if stage else "")
+        matched[value] = matched.get(value) or (ours.name if ours else "")
     preview.stages = [ValueMatch(value, count, matched[value]) for value, count in by_stage.most_common()]
     return preview
 
@@ -113,7 +114,8 @@ def _usernames() -> dict[str, int]:
 
 def import_list(*, actor: User) -> QuerySet[ImportJob]:
     _require_admin(actor)
-    return ImportJob.objects.select_related("created_by", "pipeline", "default_owner").order_by("-created_at", "-pk")
+    jobs = ImportJob.objects.select_related("created_by", "pipeline", "default_owner")
+    return jobs.order_by("-created_at", "-pk")
 
 
 def import_get(*, actor: User, import_id: int) -> ImportJob:

@@ -306,7 +306,9 @@ def import_run(
                     job.progress = table.progress()
                     job.counts = totals.as_dict()
                     job.failed_rows = totals.failed_rows
-                    job.save(update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"])
+                    job.save(
+                        update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"]
+                    )
                 if progress is not None:
                     progress(job, table.progress())
             if loader.closed_deals_touched:

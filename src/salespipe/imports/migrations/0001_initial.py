@@ -6,56 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deals', '0009_covering_owner_indexes'),
+        ("deals", "0009_covering_owner_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExternalRecord',
+            name="ExternalRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity', models.CharField(choices=[('organization', 'organization'), ('person', 'person'), ('deal', 'deal'), ('activity', 'activity')], max_length=12)),
-                ('source', models.CharField(max_length=40)),
-                ('external_id', models.CharField(max_length=100)),
-                ('record_id', models.BigIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity",
+                    models.CharField(
+                        choices=[
+                            ("organization", "organization"),
+                            ("person", "person"),
+                            ("deal", "deal"),
+                            ("activity", "activity"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("external_id", models.CharField(max_length=100)),
+                ("record_id", models.BigIntegerField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('entity', 'source', 'external_id'), name='external_record_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("entity", "source", "external_id"), name="external_record_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file')),
-                ('file_path', models.CharField(max_length=1000)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('file_size', models.BigIntegerField(default=0)),
-                ('mapping', models.JSONField(default=dict)),
-                ('dry_run', models.BooleanField(default=False, verbose_name='dry run')),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('running', 'Running'), ('finished', 'Finished'), ('interrupted', 'Interrupted'), ('failed', 'Failed')], default='waiting', max_length=12)),
-                ('rows_read', models.PositiveIntegerField(default=0)),
-                ('progress', models.FloatField(default=0)),
-                ('committed_row', models.PositiveIntegerField(default=0)),
-                ('counts', models.JSONField(default=dict)),
-                ('failed_rows', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('default_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pipeline', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='deals.pipeline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255, verbose_name="file")),
+                ("file_path", models.CharField(max_length=1000)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("file_size", models.BigIntegerField(default=0)),
+                ("mapping", models.JSONField(default=dict)),
+                ("dry_run", models.BooleanField(default=False, verbose_name="dry run")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                            ("interrupted", "Interrupted"),
+                            ("failed", "Failed"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                ("rows_read", models.PositiveIntegerField(default=0)),
+                ("progress", models.FloatField(default=0)),
+                ("committed_row", models.PositiveIntegerField(default=0)),
+                ("counts", models.JSONField(default=dict)),
+                ("failed_rows", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "default_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pipeline",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="deals.pipeline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]
