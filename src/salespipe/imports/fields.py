@@ -7,6 +7,7 @@ organization and a deal of it; a file with only `person.*` columns is a list of 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -194,6 +195,7 @@ FIELDS_BY_KEY: dict[str, Field] = {field.key: field for field in FIELDS}
 _PUNCTUATION = re.compile(r"[^\w]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def header_key(header: str) -> str:
     """A header compared loosely: case, accents, punctuation and spacing aside (`Deal - Title` is
     `deal title`)."""

@@ -28,7 +28,7 @@ from salespipe.activities.models import Activity
 from salespipe.core.bulk import TableSpec, allocate_ids, row_writer, table_spec
 from salespipe.core.money import to_base
 from salespipe.core.text import fold
-from salespipe.deals.models import Deal, DealStatus, Pipeline, StageChange, StageKind
+from salespipe.deals.models import Deal, DealStatus, Pipeline, StageChange, StageKind, StageStay
 from salespipe.deals.services import deals_refresh_activity_marks, stage_stays_rebuild
 from salespipe.directory.models import Organization, Person
 from salespipe.imports.fields import Entity
@@ -156,6 +156,7 @@ class Loader:
         self.writer = row_writer(connection)
         self.adapt_time = connection.ops.adapt_datetimefield_value
         self.adapt_date = connection.ops.adapt_datefield_value
+        self._times: dict[dt.datetime, Any] = {}
         self.closed_deals_touched = False
 
     # --- one batch -------------------------------------------------------------------------------------
@@ -444,7 +445,14 @@ class Loader:
             )
 
     def _time(self, value: dt.datetime | None) -> Any:
-        return self.adapt_time(value) if value is not None else None
+        """A time as the database driver takes it; imported times repeat (noon of a day), so each is
+        adapted once."""
+        if value is None:
+            return None
+        adapted = self._times.get(value)
+        if adapted is None:
+            adapted = self._times[value] = self.adapt_time(value)
+        return adapted
 
     # --- organizations ---------------------------------------------------------------------------------
 
@@ -712,6 +720,10 @@ class Loader:
         new_plans: list[tuple[int, _DealPlan]] = []
         changes: dict[int, dict[str, Any]] = {}
         history: list[tuple[_Ref, int | None, int, str, dt.datetime, str]] = []
+        # The stays of new deals' changes: (its change's place in `history`, deal, plan, stage, entered,
+        # left, went further); a moved deal's are counted afresh from its whole history instead.
+        stays: list[tuple[int, _Ref, _DealPlan, int, dt.datetime, dt.datetime | None, bool]] = []
+        moved: list[_Ref] = []
         result: dict[int, tuple[_Ref, int]] = {}
         external_pairs: list[tuple[str, _Ref]] = []
         for index, plan in given:
@@ -727,36 +739,30 @@ class Loader:
                 ref = _Ref(new=True)
                 new_refs.append(ref)
                 new_plans.append((index, plan))
+                closed_at = plan.closed_at or plan.created_at
                 if plan.entered is not None:
+                    # Entered its last open stage when created, then closed: both stays are known here.
+                    went_further = (
+                        plan.stage.kind == StageKind.WON and plan.stage.position > plan.entered.position
+                    )
+                    stays.append(
+                        (len(history), ref, plan, plan.entered.id, plan.created_at, closed_at, went_further)
+                    )
                     history.append((ref, None, plan.entered.id, DealStatus.OPEN, plan.created_at, ""))
+                    stays.append((len(history), ref, plan, plan.stage.id, closed_at, None, False))
                     history.append(
-                        (
-                            ref,
-                            plan.entered.id,
-                            plan.stage.id,
-                            plan.status,
-                            plan.closed_at or plan.created_at,
-                            plan.lost_reason,
-                        )
+                        (ref, plan.entered.id, plan.stage.id, plan.status, closed_at, plan.lost_reason)
                     )
                 else:
-                    history.append(
-                        (
-                            ref,
-                            None,
-                            plan.stage.id,
-                            plan.status,
-                            plan.closed_at or plan.created_at,
-                            plan.lost_reason,
-                        )
-                    )
+                    stays.append((len(history), ref, plan, plan.stage.id, closed_at, None, False))
+                    history.append((ref, None, plan.stage.id, plan.status, closed_at, plan.lost_reason))
                 self._count(Entity.DEAL, ref, changed=False)
                 if plan.status != DealStatus.OPEN:
                     self.closed_deals_touched = True
             elif not ref.new:
                 current = changes.get(ref.id) or dict(existing[ref.id])
                 changed = self._merge_deal(
-                    current, plan, organizations.get(index), people.get(index), ref, history
+                    current, plan, organizations.get(index), people.get(index), ref, history, moved
                 )
                 if changed:
                     changes[ref.id] = current
@@ -816,16 +822,46 @@ class Loader:
             values["expected_close_date"] = self.adapt_date(values["expected_close_date"])
         self._update(Deal, _DEAL_UPDATE, changes)
         if history:
+            changes_made = [_Ref(new=True) for _ in history]
             self._insert(
                 StageChange,
                 ("deal", "from_stage", "to_stage", "to_status", "changed_by", "changed_at", "note"),
-                [_Ref(new=True) for _ in history],
+                changes_made,
                 [
                     [ref.id, from_stage, to_stage, status, self.actor_id, time(at), note]
                     for ref, from_stage, to_stage, status, at, note in history
                 ],
             )
-            stage_stays_rebuild(deal_ids=sorted({ref.id for ref, *_ in history}))
+            self.writer.write(
+                table_spec(
+                    StageStay,
+                    (
+                        "entry",
+                        "deal",
+                        "owner",
+                        "stage",
+                        "entered_at",
+                        "left_at",
+                        "advanced",
+                        "previous_entry_at",
+                    ),
+                ),
+                [
+                    (
+                        changes_made[place].id,
+                        ref.id,
+                        plan.owner_id,
+                        stage,
+                        time(entered),
+                        time(left),
+                        advanced,
+                        None,
+                    )
+                    for place, ref, plan, stage, entered, left, advanced in stays
+                ],
+            )
+        if moved:
+            stage_stays_rebuild(deal_ids=sorted({ref.id for ref in moved}))
         self._remember(Entity.DEAL, external_pairs, by_external)
         return result
 
@@ -837,6 +873,7 @@ class Loader:
         person: _Ref | None,
         ref: _Ref,
         history: list[tuple[_Ref, int | None, int, str, dt.datetime, str]],
+        moved: list[_Ref],
     ) -> bool:
         deal = plan.deal
         wanted: dict[str, Any] = {
@@ -860,8 +897,7 @@ class Loader:
             wanted["probability"] = deal.probability
         if deal.source:
             wanted["source"] = deal.source
-        moved = (current["stage"], current["status"]) != (plan.stage.id, plan.status)
-        if moved:
+        if (current["stage"], current["status"]) != (plan.stage.id, plan.status):
             at = plan.closed_at if plan.status != DealStatus.OPEN else self.now
             assert at is not None
             wanted["stage_entered_at"] = at
@@ -869,6 +905,7 @@ class Loader:
             wanted["lost_at"] = at if plan.status == DealStatus.LOST else None
             wanted["lost_reason"] = plan.lost_reason
             history.append((ref, current["stage"], plan.stage.id, plan.status, at, plan.lost_reason))
+            moved.append(ref)
             if plan.status != DealStatus.OPEN or current["status"] != DealStatus.OPEN:
                 self.closed_deals_touched = True
         elif plan.status == DealStatus.LOST and deal.lost_reason:

@@ -215,8 +215,12 @@ class RowParser:
     def parse(self, row: Row) -> ParsedRow:
         parsed = ParsedRow(number=row.number)
         values: dict[str, Any] = {}
+        cells = row.cells
         for key, header, kind in self._columns:
-            text = row.cells.get(header, "")
+            text = cells.get(header, "")
+            if kind is Kind.TEXT:  # most columns: nothing to read
+                values[key] = text
+                continue
             try:
                 values[key] = self._value(kind, text)
             except ValueError as error:
