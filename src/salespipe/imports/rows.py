@@ -7,6 +7,7 @@ existing organization) is resolved by `loading`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -156,6 +157,16 @@ class ParsedRow:
     problems: list[Problem] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_email(text: str) -> bool:
+    """Django's own check, once per address (a person's address repeats on each of their deals)."""
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def source_of(text: str) -> str:
     key = header_key(text)
     if not key:
@@ -201,11 +212,8 @@ class RowParser:
                 return False
             raise ValueError(f"'{text}' is neither yes nor no (write yes/no, true/false or 1/0)")
         if kind is Kind.EMAIL:
-            if text:
-                try:
-                    validate_email(text)
-                except ValidationError:
-                    raise ValueError(f"'{text}' is not an email address") from None
+            if text and not _is_email(text):
+                raise ValueError(f"'{text}' is not an email address")
             return text.lower()
         try:
             return _probability(text) if text else None
@@ -237,38 +245,31 @@ class RowParser:
             parsed.activity = self._activity(row, values, parsed.problems)
         return parsed
 
-    @staticmethod
-    def _text(values: dict[str, Any], key: str) -> str:
-        value = values.get(key)
-        return str(value) if value else ""
-
     def _organization(self, values: dict[str, Any]) -> OrganizationIn | None:
-        text = self._text
         organization = OrganizationIn(
-            external_id=text(values, "organization.external_id"),
-            name=text(values, "organization.name")[:200],
-            website=text(values, "organization.website")[:200],
-            phone=text(values, "organization.phone")[:50],
-            address=text(values, "organization.address")[:300],
-            city=text(values, "organization.city")[:100],
-            country=text(values, "organization.country").upper()[:2],
-            industry=text(values, "organization.industry")[:100],
+            external_id=(values.get("organization.external_id") or ""),
+            name=(values.get("organization.name") or "")[:200],
+            website=(values.get("organization.website") or "")[:200],
+            phone=(values.get("organization.phone") or "")[:50],
+            address=(values.get("organization.address") or "")[:300],
+            city=(values.get("organization.city") or "")[:100],
+            country=(values.get("organization.country") or "").upper()[:2],
+            industry=(values.get("organization.industry") or "")[:100],
         )
         organization.domain = domain_of(organization.website)
         return organization if organization.name or organization.external_id or organization.domain else None
 
     def _person(self, values: dict[str, Any]) -> PersonIn | None:
-        text = self._text
-        first, last = text(values, "person.first_name"), text(values, "person.last_name")
-        if not (first or last) and (full := text(values, "person.name")):
+        first, last = (values.get("person.first_name") or ""), (values.get("person.last_name") or "")
+        if not (first or last) and (full := (values.get("person.name") or "")):
             first, _, last = full.rpartition(" ")
         person = PersonIn(
-            external_id=text(values, "person.external_id"),
+            external_id=(values.get("person.external_id") or ""),
             first_name=first.strip()[:100],
             last_name=(last.strip() or first.strip())[:100],
-            email=text(values, "person.email")[:254],
-            phone=text(values, "person.phone")[:50],
-            job_title=text(values, "person.job_title")[:100],
+            email=(values.get("person.email") or "")[:254],
+            phone=(values.get("person.phone") or "")[:50],
+            job_title=(values.get("person.job_title") or "")[:100],
         )
         if person.last_name == person.first_name and not last.strip():
             person.first_name = ""
@@ -277,16 +278,17 @@ class RowParser:
         return person if person.last_name or person.external_id else None
 
     def _deal(self, row: Row, values: dict[str, Any], problems: list[Problem]) -> DealIn | None:
-        text = self._text
-        title = text(values, "deal.title")[:200]
+        title = (values.get("deal.title") or "")[:200]
         if not title:
-            if text(values, "deal.external_id") or text(values, "deal.value"):
+            if (values.get("deal.external_id") or "") or (values.get("deal.value") or ""):
                 header = self.mapping.columns.get("deal.title", "")
                 problems.append(Problem(row.number, header, "", "a deal needs a title; this cell is empty"))
             return None
         money = values.get("deal.value")
         value = money.amount if money is not None else None
-        currency = (money.currency if money is not None else "") or text(values, "deal.currency").upper()
+        currency = (money.currency if money is not None else "") or (
+            values.get("deal.currency") or ""
+        ).upper()
         if value is not None and value < 0:
             header = self.mapping.columns["deal.value"]
             problems.append(
@@ -294,7 +296,7 @@ class RowParser:
             )
             return None
         status = ""
-        if raw_status := text(values, "deal.status"):
+        if raw_status := (values.get("deal.status") or ""):
             status = STATUSES.get(header_key(raw_status), "")
             if not status:
                 header = self.mapping.columns["deal.status"]
@@ -312,27 +314,26 @@ class RowParser:
         elif values.get("deal.closed") is False:
             status = "open"
         return DealIn(
-            external_id=text(values, "deal.external_id")[:80],
+            external_id=(values.get("deal.external_id") or "")[:80],
             title=title,
             value=value,
             currency=currency[:3],
-            pipeline=text(values, "deal.pipeline"),
-            stage=text(values, "deal.stage"),
+            pipeline=(values.get("deal.pipeline") or ""),
+            stage=(values.get("deal.stage") or ""),
             status=status,
-            owner=text(values, "deal.owner"),
+            owner=(values.get("deal.owner") or ""),
             expected_close_date=values.get("deal.expected_close_date"),
             created_on=values.get("deal.created_at"),
             won_on=values.get("deal.won_at"),
             lost_on=values.get("deal.lost_at"),
             closed_on=values.get("deal.closed_at"),
-            lost_reason=text(values, "deal.lost_reason")[:200],
+            lost_reason=(values.get("deal.lost_reason") or "")[:200],
             probability=values.get("deal.probability"),
-            source=source_of(text(values, "deal.source")),
+            source=source_of(values.get("deal.source") or ""),
         )
 
     def _activity(self, row: Row, values: dict[str, Any], problems: list[Problem]) -> ActivityIn | None:
-        text = self._text
-        raw_kind, subject = text(values, "activity.kind"), text(values, "activity.subject")[:200]
+        raw_kind, subject = (values.get("activity.kind") or ""), (values.get("activity.subject") or "")[:200]
         if not (raw_kind or subject):
             return None
         kind = ACTIVITY_KINDS.get(header_key(raw_kind), "") if raw_kind else "task"
@@ -348,13 +349,13 @@ class RowParser:
             )
             return None
         return ActivityIn(
-            external_id=text(values, "activity.external_id")[:80],
+            external_id=(values.get("activity.external_id") or "")[:80],
             kind=kind,
             subject=subject or kind.replace("_", " ").capitalize(),
             due_on=values.get("activity.due_at"),
             done_on=values.get("activity.done_at"),
             done=values.get("activity.done"),
-            note=text(values, "activity.note"),
-            owner=text(values, "activity.owner"),
-            deal_external_id=text(values, "activity.deal_external_id")[:80],
+            note=(values.get("activity.note") or ""),
+            owner=(values.get("activity.owner") or ""),
+            deal_external_id=(values.get("activity.deal_external_id") or "")[:80],
         )

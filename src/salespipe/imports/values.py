@@ -37,6 +37,8 @@ def parse_money(text: str) -> Money | None:
     two digits it is the decimal point (`12,5`, `12.50`). Spaces, non-breaking spaces and `'` group too.
     Parentheses or a minus sign (before or after) make it negative."""
     raw = text.strip()
+    if raw.isascii() and raw.isdigit():  # most cells of most files: a plain whole amount
+        return Money(Decimal(raw), None)
     currency = None
     for symbol, code in CURRENCY_SYMBOLS.items():
         if symbol in raw:
