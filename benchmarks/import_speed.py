@@ -24,9 +24,10 @@ from typing import Any
 
 STAGES = ("Lead In", "Contact Made", "Needs Defined", "Demo Scheduled", "Proposal Made")
 HEADER = [
-    "Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency", "Deal - Organization", "Deal - Contact person",
-    "Person - Email", "Deal - Stage", "Deal - Status", "Deal - Owner", "Deal - Expected close date",
-    "Deal - Deal created", "Deal - Won time", "Deal - Lost time", "Deal - Lost reason",
+    "Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency", "Deal - Organization",
+    "Deal - Contact person", "Person - Email", "Deal - Stage", "Deal - Status", "Deal - Owner",
+    "Deal - Expected close date", "Deal - Deal created", "Deal - Won time", "Deal - Lost time",
+    "Deal - Lost reason",
 ]  # fmt: skip
 
 
@@ -69,7 +70,9 @@ def peak_mib() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
@@ -98,18 +101,23 @@ def main() -> None:
     User.objects.bulk_create(User(username=f"rep{n}", role=Role.REP) for n in range(args.reps))
     export = home / "pipedrive-deals.csv"
     write_export(export, args.rows, args.reps, args.seed)
-    print(f"{connection.vendor}, {args.rows:,} rows in batches of {services.BATCH_ROWS:,}, {export.stat().st_size / 2**20:.1f} MiB file; "
-          f"Python {sys.version.split()[0]}; peak before importing {peak_mib():.0f} MiB")  # fmt: skip
-
     if args.batch:
         services.BATCH_ROWS = args.batch
+    size = export.stat().st_size / 2**20
+    print(
+        f"{connection.vendor}, {args.rows:,} rows in batches of {services.BATCH_ROWS:,}, "
+        f"{size:.1f} MiB file; Python {sys.version.split()[0]}; peak before importing {peak_mib():.0f} MiB"
+    )
+
     mapping = mapping_build(path=export, preset="pipedrive")
     for label in ("first import", "re-import"):
         job = import_prepare(actor=admin, path=export, mapping=mapping)
         queries = [0]
 
-        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            queries[0] += 1
+        def count(
+            execute: Any, sql: str, params: Any, many: bool, context: Any, tally: list[int] = queries
+        ) -> Any:
+            tally[0] += 1
             return execute(sql, params, many, context)
 
         # Counted by a wrapper: Django's query log would format every statement's thousands of parameters.

@@ -10,6 +10,7 @@ from salespipe.deals.api import pipelines_router
 from salespipe.deals.api import router as deals_router
 from salespipe.directory.api import router as directory_router
 from salespipe.exports.api import router as exports_router
+from salespipe.imports.api import router as imports_router
 from salespipe.insights.api import router as insights_router
 from salespipe.notifications.api import router as notifications_router
 from salespipe.numbers.api import router as numbers_router
@@ -58,4 +59,5 @@ api.add_router("", insights_router)
 api.add_router("", quotas_router)
 api.add_router("", coaching_router)
 api.add_router("", exports_router)
+api.add_router("", imports_router)
 api.add_router("", team_dashboard_router)

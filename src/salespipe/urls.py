@@ -15,6 +15,7 @@ urlpatterns = [
     path("insights/", include("salespipe.insights.urls")),
     path("team/", include("salespipe.coaching.urls")),
     path("export/", include("salespipe.exports.urls")),
+    path("imports/", include("salespipe.imports.urls")),
     path("", include("salespipe.directory.urls")),
     path("", include("salespipe.people.urls")),
     path("", include("salespipe.quotas.urls")),

@@ -24,6 +24,7 @@ COMMANDS = [
     "numbers",
     "advise",
     "export",
+    "import",
     "quota",
     "token",
     "manage",

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import F, Max, Min, Model, OuterRef, Q, Subquery
 
 from salespipe.activities.models import Activity, ActivityKind, ActivityPurpose
+from salespipe.core.bulk import foreign_keys_deferred, indexes_deferred
 from salespipe.core.errors import InvalidInput
 from salespipe.core.models import ExchangeRate
 from salespipe.core.money import to_base
@@ -29,7 +30,6 @@ from salespipe.deals.models import (
 )
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.demo import names
-from salespipe.core.bulk import foreign_keys_deferred, indexes_deferred
 from salespipe.demo.generator import DemoSummary, demo_generate, generate
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import Role, Team, User

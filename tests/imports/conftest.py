@@ -5,11 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+import django
 import pytest
 
 from salespipe.imports.models import ImportJob
 from salespipe.imports.services import import_prepare, import_run, mapping_build
 from salespipe.people.models import User
+
+IMMEDIATE = (
+    "django.tasks.backends.immediate.ImmediateBackend"
+    if django.VERSION >= (6, 0)
+    else "django_tasks.backends.immediate.ImmediateBackend"
+)
+
+
+@pytest.fixture(autouse=True)
+def home(settings: Any, tmp_path: Path) -> Path:
+    """Uploads and error reports under a home of the test's own."""
+    settings.SALESPIPE_HOME = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def worker(settings: Any, django_capture_on_commit_callbacks: Any) -> Any:
+    """`with worker():` runs the tasks queued inside, as `salespipe worker` would once they commit."""
+    settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}
+
+    def run() -> Any:
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
 
 
 class RunImport(Protocol):

@@ -45,6 +45,19 @@ from django.utils.translation import gettext
 
 from salespipe.activities import followups
 from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome, ActivityPurpose
+from salespipe.core.bulk import (
+    Clock,
+    Row,
+    RowWriter,
+    analyze,
+    bulk_load_settings,
+    foreign_keys_deferred,
+    indexes_deferred,
+    next_id,
+    reset_sequences,
+    row_writer,
+    table_spec,
+)
 from salespipe.core.business_time import WorkingHours, add_working_time, start_of_previous_working_day
 from salespipe.core.errors import InvalidInput
 from salespipe.core.models import ExchangeRate
@@ -66,19 +79,6 @@ from salespipe.deals.models import (
 from salespipe.deals.pipelines import pipeline_ensure_default
 from salespipe.deals.services import stage_stays_rebuild
 from salespipe.demo import names
-from salespipe.core.bulk import (
-    Clock,
-    Row,
-    RowWriter,
-    analyze,
-    bulk_load_settings,
-    foreign_keys_deferred,
-    indexes_deferred,
-    next_id,
-    reset_sequences,
-    row_writer,
-    table_spec,
-)
 from salespipe.demo.quotas import write_quotas_and_plans
 from salespipe.directory.models import Organization, Person
 from salespipe.numbers.services import track_records_refresh

@@ -28,7 +28,7 @@ from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.core.spreadsheets import safe_cell
 from salespipe.deals.models import Pipeline
 from salespipe.deals.services import stage_outcomes_rebuild
-from salespipe.imports.fields import FIELDS_BY_KEY, Kind
+from salespipe.imports.fields import FIELDS_BY_KEY, Kind, header_key
 from salespipe.imports.loading import Loader, Totals
 from salespipe.imports.mapping import Mapping, mapping_check, mapping_file_apply, mapping_for
 from salespipe.imports.models import ImportJob, ImportStatus
@@ -110,10 +110,12 @@ def mapping_build(
     mapping_file: Path | None = None,
     columns: dict[str, str] | None = None,
     stages: dict[str, str] | None = None,
+    owners: dict[str, str] | None = None,
     day_first: bool | None = None,
 ) -> Mapping:
     """The mapping of a file: the preset's (or the generic guesses), adjusted by a mapping file, or by the
-    columns and stage names chosen on the import page (field → header, file value → stage)."""
+    columns, stage names and owners chosen on the import page (field → header, file value → stage name,
+    file value → username)."""
     table = _open_table(path)
     table.rows.close()
     if not table.header:
@@ -135,9 +137,9 @@ def mapping_build(
         mapping.columns = dict(columns)
         mapping.unmapped = [name for name in table.header if name not in columns.values()]
     if stages:
-        from salespipe.imports.fields import header_key
-
         mapping.stages |= {header_key(value): stage for value, stage in stages.items() if stage}
+    if owners:
+        mapping.owners |= {header_key(value): username for value, username in owners.items() if username}
     if day_first is not None:
         mapping.day_first = day_first
     mapping_check(mapping)
@@ -202,6 +204,50 @@ def import_prepare(
     )
 
 
+def _check_file(job: ImportJob) -> None:
+    path = Path(job.file_path)
+    if not path.is_file() or _digest(path)[0] != job.file_sha256:
+        raise RuleBroken(
+            _("The file %(file)s is gone or has changed since the import began; start a new import with it.")
+            % {"file": job.file_name},
+            code="import_file_changed",
+        )
+
+
+def import_resume(*, actor: User, import_id: int) -> ImportJob:
+    """Queue an interrupted or failed import again: it goes on after its last committed row. Refuses an
+    import that is queued, running or finished, or whose file is gone or changed."""
+    from salespipe.core.tasks import enqueue_on_commit
+    from salespipe.imports.tasks import import_job_run
+
+    _require_admin(actor)
+    job = ImportJob.objects.filter(pk=import_id).first()
+    if job is None:
+        raise NotFound(_("There is no import %(id)s.") % {"id": import_id})
+    if job.status in (ImportStatus.WAITING, ImportStatus.RUNNING):
+        raise RuleBroken(
+            _("Import %(id)s is queued or running already; wait for it to end.") % {"id": job.pk},
+            code="import_running",
+        )
+    if job.status == ImportStatus.FINISHED:
+        raise RuleBroken(
+            _("Import %(id)s is finished already; start a new import to bring the file in again.")
+            % {"id": job.pk},
+            code="import_not_resumable",
+        )
+    _check_file(job)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WAITING, message="")
+    job.status, job.message = ImportStatus.WAITING, ""
+    enqueue_on_commit(import_job_run, job.pk)
+    return job
+
+
+def import_upload_discard(path: Path) -> None:
+    """Delete an upload that will not be imported (refused, or its import could not be prepared)."""
+    if path.parent == imports_folder() / "uploads":
+        path.unlink(missing_ok=True)
+
+
 def import_upload_keep(*, upload: IO[bytes], file_name: str) -> Path:
     """Keep an uploaded file where the background import can read it (under SALESPIPE_HOME/imports)."""
     folder = imports_folder() / "uploads"
@@ -260,13 +306,12 @@ def import_run(
             % {"id": job.pk},
             code="import_not_resumable",
         )
+    try:
+        _check_file(job)
+    except RuleBroken as error:
+        _end(job, Totals.from_dict(job.counts), ImportStatus.FAILED, error.message)
+        raise
     path = Path(job.file_path)
-    if not path.exists() or _digest(path)[0] != job.file_sha256:
-        raise RuleBroken(
-            _("The file %(file)s is gone or has changed since the import began; start a new import with it.")
-            % {"file": path},
-            code="import_file_changed",
-        )
     resuming = job.committed_row > 0
     totals = Totals.from_dict(job.counts) if resuming else Totals()
     ImportJob.objects.filter(pk=job.pk).update(
