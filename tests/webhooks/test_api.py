@@ -202,3 +202,24 @@ def test_the_admin_site_replays_deliveries_with_an_action(
     assert response.status_code == 302
     replay = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
     assert replay.replay_of == delivery and replay.payload["data"] == {"id": 7}
+
+
+def test_refusals_come_back_in_the_language_of_the_request(api_client: ApiClient, rep: User) -> None:
+    response = api_client(rep).get("/api/v1/webhooks", headers={"Accept-Language": "el"})
+
+    assert response.status_code == 403
+    assert (
+        response.json()["error"]["message"] == "Μόνο ένας διαχειριστής βλέπει και διαχειρίζεται τα webhooks."
+    )
+
+
+def test_staff_who_are_not_administrators_cannot_open_webhooks_in_the_admin_site(
+    browser_of: Any, manager: User, webhook: Webhook
+) -> None:
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    browser = browser_of(manager)
+
+    assert browser.get("/admin/webhooks/webhook/").status_code == 403
+    assert browser.get(f"/admin/webhooks/webhook/{webhook.pk}/change/").status_code == 403
+    assert browser.get("/admin/webhooks/webhookdelivery/").status_code == 403

@@ -18,6 +18,30 @@ from salespipe.webhooks.events import EVENTS
 from salespipe.webhooks.models import Webhook, WebhookDelivery
 
 
+def _is_admin(request: HttpRequest) -> bool:
+    return isinstance(request.user, User) and request.user.is_admin
+
+
+class AdministratorsOnly:
+    """Staff who are not Salespipe administrators neither see nor touch webhooks: a webhook's secret
+    and its payloads (deal values, names) are for administrators, as in the API."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request) and super().has_add_permission(request)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
 class WebhookForm(forms.ModelForm):  # type: ignore[type-arg]
     events = forms.MultipleChoiceField(
         label=gettext_lazy("Events"),
@@ -41,7 +65,7 @@ class WebhookForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WebhookAdmin(AdministratorsOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     form = WebhookForm
     list_display = ["url", "events", "is_active", "description", "created_at"]
     list_filter = ["is_active"]
@@ -62,13 +86,6 @@ class WebhookAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         actor = request.user
         assert isinstance(actor, User)
         services.webhook_delete(actor=actor, webhook_id=obj.pk)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_admin(request) and super().has_module_permission(request)
-
-
-def _is_admin(request: HttpRequest) -> bool:
-    return isinstance(request.user, User) and request.user.is_admin
 
 
 @admin.action(description=gettext_lazy("Replay the selected deliveries"))
@@ -93,7 +110,7 @@ def replay_deliveries(
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WebhookDeliveryAdmin(AdministratorsOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     """The delivery log: what was sent where, and what came back. Read-only; replay sends one again."""
 
     list_display = [
@@ -115,6 +132,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         return False
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_admin(request) and super().has_module_permission(request)
