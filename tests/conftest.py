@@ -8,6 +8,7 @@ other_manager ── other_team ── outsider
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,19 @@ def default_language() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def no_webhooks_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty database, so with no webhook: the answer every process keeps at
+    hand (webhooks.selectors.webhook_events_subscribed) says so, fresh, as in a running app. Without
+    this, the answer a previous test left behind (its webhooks rolled back since) would cost this test
+    a query when it changes a deal, and the pinned query counts would depend on test order. The answer
+    stays fresh for the whole test, however slow, until a webhook service changes webhooks."""
+    from salespipe.webhooks import selectors
+
+    for_the_whole_test = time.monotonic() + 24 * 3600
+    monkeypatch.setattr(selectors, "_subscriptions", (for_the_whole_test, frozenset()))
 
 
 @pytest.fixture

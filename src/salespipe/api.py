@@ -17,6 +17,7 @@ from salespipe.numbers.api import router as numbers_router
 from salespipe.people.api import router as people_router
 from salespipe.people.api import tokens_router
 from salespipe.quotas.api import router as quotas_router
+from salespipe.webhooks.api import router as webhooks_router
 
 DESCRIPTION = """
 The Salespipe REST API: deals and their pipeline, activities, the shared directory of organizations and
@@ -61,3 +62,4 @@ api.add_router("", coaching_router)
 api.add_router("", exports_router)
 api.add_router("", imports_router)
 api.add_router("", team_dashboard_router)
+api.add_router("", webhooks_router)

@@ -570,6 +570,7 @@ from salespipe.exports.commands import export  # noqa: E402
 from salespipe.imports.commands import import_  # noqa: E402
 from salespipe.numbers.commands import numbers  # noqa: E402
 from salespipe.quotas.commands import quota  # noqa: E402
+from salespipe.webhooks.commands import webhook  # noqa: E402
 
 main.add_command(activity)
 main.add_command(report)
@@ -578,6 +579,7 @@ main.add_command(numbers)
 main.add_command(advise)
 main.add_command(export)
 main.add_command(import_)
+main.add_command(webhook)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "salespipe.notifications",
     "salespipe.quotas",
     "salespipe.numbers",
+    "salespipe.webhooks",
     # No models: a rep's advice and the team dashboard.
     "salespipe.coaching",
     "salespipe.insights",
@@ -238,6 +239,11 @@ ADVICE_CERTAINTY_PERCENT = env_int("ADVICE_CERTAINTY_PERCENT", 95, low=50, high=
 ADVICE_STALLED_PERCENT = env_int("ADVICE_STALLED_PERCENT", 200, low=100, high=10_000, example="200")
 ADVICE_BIG_DEAL_PERCENT = env_int("ADVICE_BIG_DEAL_PERCENT", 200, low=100, high=10_000, example="200")
 ADVICE_FAMINE_MONTHS = env_int("ADVICE_FAMINE_MONTHS", 3, low=1, high=6, example="3")
+
+# Webhooks go to public addresses only: a URL that resolves inside the network (private, loopback,
+# link-local, reserved) is refused, so nobody can use them to reach internal services (SSRF). On for
+# receivers on the same machine or network, which only an administrator can decide to trust.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")
 
 # Where people reach the app: links in emails and the calendar feed, which have no request to ask.
 BASE_URL = os.environ.get("SALESPIPE_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"

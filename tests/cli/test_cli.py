@@ -26,6 +26,7 @@ COMMANDS = [
     "export",
     "import",
     "quota",
+    "webhook",
     "token",
     "manage",
 ]
@@ -59,6 +60,7 @@ def test_every_command_is_documented_in_the_cli_reference() -> None:
     ]
     subcommands += ["report response-times", "report freemiums"]
     subcommands += ["quota set", "quota list", "quota delete"]
+    subcommands += ["webhook list", "webhook add", "webhook deliveries", "webhook replay"]
     for command in [*COMMANDS, *subcommands]:
         assert f"salespipe {command}" in reference, f"docs/cli.md does not document `salespipe {command}`"
 

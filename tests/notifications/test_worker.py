@@ -21,6 +21,7 @@ from salespipe.notifications.worker import periodic_tick
 SEND_DUE = "salespipe.notifications.tasks.notifications_send_due"
 PRUNE = "salespipe.notifications.tasks.task_results_prune"
 TRACK_RECORDS = "salespipe.numbers.tasks.track_records_refresh_due"
+WEBHOOK_RETRIES = "salespipe.webhooks.tasks.webhook_deliveries_retry_due"
 
 
 def at(*parts: int) -> dt.datetime:
@@ -33,6 +34,7 @@ def test_the_default_backend_is_the_database_and_the_periodic_jobs_are_registere
         (SEND_DUE, MINUTE),
         (PRUNE, dt.timedelta(hours=1)),
         (TRACK_RECORDS, dt.timedelta(hours=1)),
+        (WEBHOOK_RETRIES, MINUTE),
     ]
 
 
@@ -45,9 +47,9 @@ def test_a_periodic_job_is_enqueued_once_per_minute_however_often_the_worker_tic
     clock_behind = periodic_tick(now=at(2026, 3, 2, 10, 0, 59))
 
     assert (first, same_minute, next_minute, clock_behind) == (
-        [SEND_DUE, PRUNE, TRACK_RECORDS],
+        [SEND_DUE, PRUNE, TRACK_RECORDS, WEBHOOK_RETRIES],
         [],
-        [SEND_DUE],
+        [SEND_DUE, WEBHOOK_RETRIES],
         [],
     )
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 2
@@ -59,7 +61,7 @@ def test_a_worker_back_after_an_hour_enqueues_the_job_once_not_sixty_times() -> 
     periodic_tick(now=at(2026, 3, 2, 10, 0))
     later = periodic_tick(now=at(2026, 3, 2, 11, 0, 30))
 
-    assert later == [SEND_DUE, PRUNE, TRACK_RECORDS]
+    assert later == [SEND_DUE, PRUNE, TRACK_RECORDS, WEBHOOK_RETRIES]
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 2
 
 
@@ -90,8 +92,8 @@ def test_workers_ticking_at_the_same_moment_enqueue_the_job_once() -> None:
     # then every due job was enqueued exactly once, by whichever worker claimed it
     assert errors == []
     claimed = sorted(name for names in enqueued for name in names)
-    assert len(claimed) == 3
-    assert len(set(claimed)) == 3
+    assert len(claimed) == 4
+    assert len(set(claimed)) == 4
     assert DBTaskResult.objects.filter(task_path=SEND_DUE).count() == 1
 
 
@@ -99,7 +101,7 @@ def test_workers_ticking_at_the_same_moment_enqueue_the_job_once() -> None:
 def test_the_batch_worker_runs_the_due_periodic_jobs_and_records_their_results(run_worker: Any) -> None:
     ran = run_worker()
 
-    assert ran == 3
+    assert ran == 4
     result = DBTaskResult.objects.get(task_path=SEND_DUE)
     assert result.status == "SUCCESSFUL"
     assert result.return_value == {
@@ -122,7 +124,7 @@ def test_old_task_results_are_pruned_and_recent_ones_kept(run_worker: Any) -> No
     deleted = task_results_prune.call()
 
     # then only the old ones are gone
-    assert deleted == 3
+    assert deleted == 4
     assert DBTaskResult.objects.count() == 1
 
 
@@ -131,6 +133,6 @@ def test_salespipe_worker_batch_runs_what_is_due_and_says_how_much(run_worker: A
     result = CliRunner().invoke(main, ["worker", "--batch"])
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "Ran 3 tasks."
+    assert result.stdout.strip() == "Ran 4 tasks."
     again = CliRunner().invoke(main, ["worker", "--batch"])
     assert again.stdout.strip() == "Ran 0 tasks."

@@ -28,6 +28,9 @@ from salespipe.deals.services import deal_qualification, deal_refresh_activity_m
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import User
 from salespipe.people.selectors import owner_scope, user_can_manage
+from salespipe.webhooks import events
+from salespipe.webhooks.payloads import activity_payload
+from salespipe.webhooks.services import webhook_event_emit
 
 # A meeting's outcome says whether the appointment happened; the plan and coaching count on it. A demo
 # is an appointment too, and a trial ends in a decision: the with/without report counts on those.
@@ -413,6 +416,7 @@ def _create(
         _next_step_check(activity, actor=actor)
     if deal is not None:
         deal_refresh_activity_marks(deal.pk)
+    webhook_event_emit(event=events.ACTIVITY_CREATED, payload=lambda: activity_payload(activity))
     return activity
 
 
@@ -596,6 +600,7 @@ def activity_complete(
         _next_step_check(activity, actor=actor)
     if activity.deal_id:
         deal_refresh_activity_marks(activity.deal_id)
+    webhook_event_emit(event=events.ACTIVITY_COMPLETED, payload=lambda: activity_payload(activity))
     return activity
 
 

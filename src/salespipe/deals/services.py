@@ -38,6 +38,9 @@ from salespipe.deals.models import (
 from salespipe.directory.models import Organization, Person
 from salespipe.people.models import User
 from salespipe.people.selectors import owner_scope, user_can_manage
+from salespipe.webhooks import events
+from salespipe.webhooks.payloads import deal_payload
+from salespipe.webhooks.services import webhook_event_emit
 
 MAX_VALUE = Decimal("999999999999.99")
 
@@ -362,6 +365,7 @@ def deal_create(
     )
     deal.save()
     _record_stage_change(deal, actor=actor, from_stage=None)
+    webhook_event_emit(event=events.DEAL_CREATED, payload=lambda: deal_payload(deal))
     return deal
 
 
@@ -460,6 +464,7 @@ def deal_update(*, actor: User, deal_id: int, expected_version: int, **changes: 
     if "owner_id" in changes:
         # The funnel counts a deal's whole history as its owner's now.
         StageStay.objects.filter(deal_id=deal.pk).update(owner_id=deal.owner_id)
+    webhook_event_emit(event=events.DEAL_UPDATED, payload=lambda: deal_payload(deal, changed=list(changes)))
     return deal
 
 
@@ -503,6 +508,7 @@ def deal_move(
     # Taken out before the new history row: the deal was not counted in the stage it enters now.
     _stage_outcomes_shift(deal, was=was, becomes=DealStatus.OPEN)
     _record_stage_change(deal, actor=actor, from_stage=from_stage)
+    webhook_event_emit(event=events.DEAL_MOVED, payload=lambda: deal_payload(deal))
     return deal
 
 
@@ -535,6 +541,10 @@ def _close(deal: Deal, *, actor: User, stage: Stage, status: str, lost_reason: s
     _save(deal, ["stage", "pipeline", "status", "won_at", "lost_at", "lost_reason", "stage_entered_at"])
     _record_stage_change(deal, actor=actor, from_stage=from_stage, note=deal.lost_reason)
     _stage_outcomes_shift(deal, was=was, becomes=status, leaving=from_stage)
+    webhook_event_emit(
+        event=events.DEAL_WON if status == DealStatus.WON else events.DEAL_LOST,
+        payload=lambda: deal_payload(deal),
+    )
     return deal
 
 
