@@ -31,12 +31,16 @@ HEADER = [
 ]  # fmt: skip
 
 
-def write_export(path: Path, rows: int, reps: int, seed: int) -> None:
+DIRECTORY_COLUMNS = ("Deal - Organization", "Deal - Contact person", "Person - Email")
+
+
+def write_export(path: Path, rows: int, reps: int, seed: int, *, deals_only: bool = False) -> None:
     rng = random.Random(seed)
+    kept = [index for index, name in enumerate(HEADER) if not (deals_only and name in DIRECTORY_COLUMNS)]
     start = dt.date(2025, 1, 1)
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(HEADER)
+        writer.writerow([HEADER[index] for index in kept])
         for number in range(1, rows + 1):
             organization = rng.randrange(max(1, rows // 4))
             person = organization * 2 + rng.randrange(2)
@@ -44,25 +48,24 @@ def write_export(path: Path, rows: int, reps: int, seed: int) -> None:
             roll = rng.random()
             status = "open" if roll < 0.7 else "won" if roll < 0.9 else "lost"
             closed = created + dt.timedelta(days=rng.randrange(5, 120))
-            writer.writerow(
-                [
-                    number,
-                    f"Deal {number}",
-                    f"{rng.randrange(5, 5000) * 10:,}",
-                    "EUR",
-                    f"Company {organization}",
-                    f"Contact {person} Person",
-                    f"contact{person}@company{organization}.test",
-                    rng.choice(STAGES),
-                    status,
-                    f"rep{rng.randrange(reps)}",
-                    (closed + dt.timedelta(days=30)).isoformat(),
-                    f"{created.isoformat()} 10:00:00",
-                    f"{closed.isoformat()} 15:00:00" if status == "won" else "",
-                    f"{closed.isoformat()} 15:00:00" if status == "lost" else "",
-                    "Price" if status == "lost" else "",
-                ]
-            )
+            values = [
+                number,
+                f"Deal {number}",
+                f"{rng.randrange(5, 5000) * 10:,}",
+                "EUR",
+                f"Company {organization}",
+                f"Contact {person} Person",
+                f"contact{person}@company{organization}.test",
+                rng.choice(STAGES),
+                status,
+                f"rep{rng.randrange(reps)}",
+                (closed + dt.timedelta(days=30)).isoformat(),
+                f"{created.isoformat()} 10:00:00",
+                f"{closed.isoformat()} 15:00:00" if status == "won" else "",
+                f"{closed.isoformat()} 15:00:00" if status == "lost" else "",
+                "Price" if status == "lost" else "",
+            ]
+            writer.writerow([values[index] for index in kept])
 
 
 def peak_mib() -> float:
@@ -77,6 +80,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch", type=int, help="Rows per committed batch (default: the importer's).")
+    parser.add_argument(
+        "--deals-only",
+        action="store_true",
+        help="Leave the organization and person columns out: every row brings a deal and nothing else.",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="salespipe-import-bench-"))
@@ -100,12 +108,13 @@ def main() -> None:
     admin = User.objects.create_user(username="bench-admin", role=Role.ADMIN)
     User.objects.bulk_create(User(username=f"rep{n}", role=Role.REP) for n in range(args.reps))
     export = home / "pipedrive-deals.csv"
-    write_export(export, args.rows, args.reps, args.seed)
+    write_export(export, args.rows, args.reps, args.seed, deals_only=args.deals_only)
     if args.batch:
         services.BATCH_ROWS = args.batch
     size = export.stat().st_size / 2**20
     print(
-        f"{connection.vendor}, {args.rows:,} rows in batches of {services.BATCH_ROWS:,}, "
+        f"{connection.vendor}, {args.rows:,} {'deal-only ' if args.deals_only else ''}rows "
+        f"in batches of {services.BATCH_ROWS:,}, "
         f"{size:.1f} MiB file; Python {sys.version.split()[0]}; peak before importing {peak_mib():.0f} MiB"
     )
 
