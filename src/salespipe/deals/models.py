@@ -115,9 +115,14 @@ class Deal(models.Model):
         related_name="deals",
         help_text=_("Main contact."),
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals")
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    # No single-column indexes: the composite ones below start with these columns (owner, status, …;
+    # pipeline, status; stage, status, value) and serve every look-up by them, for one index fewer to
+    # keep up to date on each write.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals", db_index=False
+    )
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals", db_index=False)
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals", db_index=False)
     status = models.CharField(max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
 
     value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
@@ -284,9 +289,10 @@ class DealContact(models.Model):
 class StageChange(models.Model):
     """Append-only history of where a deal went, when and by whose hand."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    # Served by the (deal, changed_at) and (to_stage, changed_at) indexes below.
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes", db_index=False)
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_index=False)
     to_status = models.CharField(max_length=8, choices=DealStatus.choices)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
