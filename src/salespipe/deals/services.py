@@ -821,7 +821,7 @@ def deals_refresh_activity_marks(deal_ids: Sequence[int]) -> None:
     from salespipe.activities.models import Activity, ActivityPurpose
 
     activities = Activity.objects.filter(deal_id=OuterRef("pk"))
-    Deal.objects.filter(pk__in=deal_ids).update(
+    Deal.objects.filter(pk__any_of=list(deal_ids)).update(
         last_activity_at=Subquery(
             activities.filter(done_at__isnull=False)
             .values("deal_id")

@@ -391,7 +391,7 @@ class Loader:
             return {}
         return dict(
             ExternalRecord.objects.filter(
-                entity=entity.value, source=self.source, external_id__in=wanted
+                entity=entity.value, source=self.source, external_id__any_of=wanted
             ).values_list("external_id", "record_id")
         )
 
@@ -488,7 +488,9 @@ class Loader:
         existing = {
             values["id"]: values
             for values in Organization.objects.filter(
-                Q(pk__in=list(by_external.values())) | Q(search_name__in=names) | Q(domain__in=domains)
+                Q(pk__any_of=list(by_external.values()))
+                | Q(search_name__any_of=list(names))
+                | Q(domain__any_of=list(domains))
             ).values("id", "name", "search_name", *_ORGANIZATION_COLUMNS)
         }
         refs_by_id = {pk: _Ref(pk) for pk in existing}
@@ -618,7 +620,9 @@ class Loader:
         existing = {
             values["id"]: values
             for values in Person.objects.filter(
-                Q(pk__in=list(by_external.values())) | Q(email__in=emails) | Q(search_name__in=names)
+                Q(pk__any_of=list(by_external.values()))
+                | Q(email__any_of=list(emails))
+                | Q(search_name__any_of=list(names))
             ).values("id", "search_name", "organization", *_PERSON_COLUMNS)
         }
         refs_by_id = {pk: _Ref(pk) for pk in existing}
@@ -727,9 +731,9 @@ class Loader:
         keyed_by_title = "deal.external_id" not in self.mapping.columns
         titles = {fold(plan.deal.title)[:200] for _, plan in given} if keyed_by_title else set()
         organization_ids = {ref.id for ref in organizations.values() if not ref.new}
-        found = Q(pk__in=list(by_external.values()))
+        found = Q(pk__any_of=list(by_external.values()))
         if titles and organization_ids:
-            found |= Q(search_title__in=titles, organization_id__in=organization_ids)
+            found |= Q(search_title__any_of=list(titles), organization__any_of=list(organization_ids))
         existing = {values["id"]: values for values in Deal.objects.filter(found).values(*_DEAL_COLUMNS)}
         refs_by_id = {pk: _Ref(pk) for pk in existing}
         by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
@@ -953,7 +957,9 @@ class Loader:
         if not given:
             return
         owners_of_named = (
-            dict(Deal.objects.filter(pk__in=set(named_deals.values())).values_list("pk", "owner_id"))
+            dict(
+                Deal.objects.filter(pk__any_of=list(set(named_deals.values()))).values_list("pk", "owner_id")
+            )
             if named_deals
             else {}
         )
@@ -965,7 +971,7 @@ class Loader:
         by_external = self._external(Entity.ACTIVITY, (a.external_id for _, a in given))
         existing = {
             values["id"]: values
-            for values in Activity.objects.filter(pk__in=list(by_external.values())).values(
+            for values in Activity.objects.filter(pk__any_of=list(by_external.values())).values(
                 *_ACTIVITY_COLUMNS
             )
         }

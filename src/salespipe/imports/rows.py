@@ -196,6 +196,16 @@ class RowParser:
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.entities = mapping.entities
         self._columns = [(key, header, FIELDS_BY_KEY[key].kind) for key, header in mapping.columns.items()]
+        self._dates: dict[str, dt.date | None] = {}
+
+    def _date(self, text: str) -> dt.date | None:
+        """A date cell; the same text is read once (close dates repeat across a file's rows). The memo is
+        emptied when it grows, so a file of timestamps all different keeps memory flat."""
+        if text not in self._dates:
+            if len(self._dates) >= 20_000:
+                self._dates.clear()
+            self._dates[text] = parse_date(text, day_first=self.mapping.day_first, today=self.today)
+        return self._dates[text]
 
     def _value(self, kind: Kind, text: str) -> object:
         if kind is Kind.TEXT:
@@ -203,7 +213,7 @@ class RowParser:
         if kind is Kind.MONEY:
             return parse_money(text)
         if kind is Kind.DATE:
-            return parse_date(text, day_first=self.mapping.day_first, today=self.today)
+            return self._date(text)
         if kind is Kind.YES_NO:
             folded = fold(text)
             if folded in YES:
