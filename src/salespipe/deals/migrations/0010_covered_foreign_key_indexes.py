@@ -10,7 +10,13 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-COVERED = [("Deal", "owner"), ("Deal", "pipeline"), ("Deal", "stage"), ("StageChange", "deal"), ("StageChange", "to_stage")]
+COVERED = [
+    ("Deal", "owner"),
+    ("Deal", "pipeline"),
+    ("Deal", "stage"),
+    ("StageChange", "deal"),
+    ("StageChange", "to_stage"),
+]
 
 
 def _single_column_indexes(schema_editor, model, column):
@@ -20,7 +26,10 @@ def _single_column_indexes(schema_editor, model, column):
     return [
         name
         for name, found in constraints.items()
-        if found["index"] and not found["unique"] and not found["primary_key"] and found["columns"] == [column]
+        if found["index"]
+        and not found["unique"]
+        and not found["primary_key"]
+        and found["columns"] == [column]
     ]
 
 
@@ -41,41 +50,65 @@ def create_covered(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deals', '0009_covering_owner_indexes'),
+        ("deals", "0009_covering_owner_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
-        migrations.AlterField(
-            model_name='deal',
-            name='owner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AlterField(
-            model_name='deal',
-            name='pipeline',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.pipeline'),
-        ),
-        migrations.AlterField(
-            model_name='deal',
-            name='stage',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='deals.stage'),
-        ),
-        migrations.AlterField(
-            model_name='stagechange',
-            name='deal',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='deals.deal'),
-        ),
-        migrations.AlterField(
-            model_name='stagechange',
-            name='to_stage',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deals.stage'),
-        ),
-    ],
+                migrations.AlterField(
+                    model_name="deal",
+                    name="owner",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deals",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="deal",
+                    name="pipeline",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deals",
+                        to="deals.pipeline",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="deal",
+                    name="stage",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deals",
+                        to="deals.stage",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stagechange",
+                    name="deal",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_changes",
+                        to="deals.deal",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="stagechange",
+                    name="to_stage",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="deals.stage",
+                    ),
+                ),
+            ],
             database_operations=[migrations.RunPython(drop_covered, create_covered)],
         ),
     ]
