@@ -367,4 +367,3 @@ def test_activities_of_imported_deals_are_linked_by_the_deals_ids_and_mark_the_d
     again = run_import(activities, mapping=mapping)
     assert again.counts["entities"]["activity"] == {"created": 0, "updated": 0, "unchanged": 2, "failed": 1}
     assert Activity.objects.count() == 2
-
