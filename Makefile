@@ -10,7 +10,7 @@ VENV ?= .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format messages setup clean
+.PHONY: run test bench lint format messages setup clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Salespipe needs Python 3.11 or newer on PATH (python3.11, python3.12, ...)." >&2; exit 1; }
@@ -33,6 +33,12 @@ run: setup
 ## Set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 test: setup
 	$(VENV)/bin/pytest
+
+## Benchmark every page on a seeded dataset of DEALS deals (built once, then reused), with the raw-SQL limit
+## beside it (docs/performance.md); DATABASE_URL picks the database, BENCH_ARGS adds options (e.g. --json)
+DEALS ?= 1000000
+bench: setup
+	$(VENV)/bin/python benchmarks/suite.py --deals $(DEALS) $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
