@@ -7,7 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,14 @@ def _operator() -> Any:
     from salespipe.people.models import Role, User
 
     return User(username="salespipe-cli", role=Role.ADMIN, time_zone="UTC")
+
+
+def _run_with_database(work: Callable[[], None]) -> None:
+    """Set Django up and run `work` on a migrated database, its errors as a message and an exit code."""
+    _django()
+    with _errors():
+        _require_database()
+        work()
 
 
 def _home() -> Path:

@@ -485,21 +485,19 @@ class Loader:
         by_external = self._external(Entity.ORGANIZATION, (o.external_id for _, o in given))
         names = {fold(o.name) for _, o in given if o.name}
         domains = {o.domain for _, o in given if o.domain}
-        existing = {
-            values["id"]: values
-            for values in Organization.objects.filter(
+        existing, refs_by_id, by_ext = _found(
+            Organization.objects.filter(
                 Q(pk__any_of=list(by_external.values()))
                 | Q(search_name__any_of=list(names))
                 | Q(domain__any_of=list(domains))
-            ).values("id", "name", "search_name", *_ORGANIZATION_COLUMNS)
-        }
-        refs_by_id = {pk: _Ref(pk) for pk in existing}
+            ).values("id", "name", "search_name", *_ORGANIZATION_COLUMNS),
+            by_external,
+        )
         by_name = {values["search_name"]: refs_by_id[pk] for pk, values in existing.items()}
         by_domain: dict[str, _Ref] = {}
         for pk, values in sorted(existing.items()):
             if values["domain"]:
                 by_domain.setdefault(values["domain"], refs_by_id[pk])
-        by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
         new_refs: list[_Ref] = []
         new_rows: list[list[Any]] = []
         changes: dict[int, dict[str, Any]] = {}
@@ -617,16 +615,14 @@ class Loader:
         by_external = self._external(Entity.PERSON, (p.external_id for _, p in given))
         emails = {p.email for _, p in given if p.email}
         names = {fold(f"{p.first_name} {p.last_name}") for _, p in given}
-        existing = {
-            values["id"]: values
-            for values in Person.objects.filter(
+        existing, refs_by_id, by_ext = _found(
+            Person.objects.filter(
                 Q(pk__any_of=list(by_external.values()))
                 | Q(email__any_of=list(emails))
                 | Q(search_name__any_of=list(names))
-            ).values("id", "search_name", "organization", *_PERSON_COLUMNS)
-        }
-        refs_by_id = {pk: _Ref(pk) for pk in existing}
-        by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
+            ).values("id", "search_name", "organization", *_PERSON_COLUMNS),
+            by_external,
+        )
         by_email: dict[str, _Ref] = {}
         by_name: dict[tuple[str, object], _Ref] = {}
         for pk, values in sorted(existing.items()):
@@ -734,9 +730,7 @@ class Loader:
         found = Q(pk__any_of=list(by_external.values()))
         if titles and organization_ids:
             found |= Q(search_title__any_of=list(titles), organization__any_of=list(organization_ids))
-        existing = {values["id"]: values for values in Deal.objects.filter(found).values(*_DEAL_COLUMNS)}
-        refs_by_id = {pk: _Ref(pk) for pk in existing}
-        by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
+        existing, refs_by_id, by_ext = _found(Deal.objects.filter(found).values(*_DEAL_COLUMNS), by_external)
         by_title: dict[tuple[str, int], _Ref] = {}
         for pk, values in sorted(existing.items()):
             if values["organization"] is not None:
@@ -969,14 +963,10 @@ class Loader:
             if row.deal and index in deals
         }
         by_external = self._external(Entity.ACTIVITY, (a.external_id for _, a in given))
-        existing = {
-            values["id"]: values
-            for values in Activity.objects.filter(pk__any_of=list(by_external.values())).values(
-                *_ACTIVITY_COLUMNS
-            )
-        }
-        refs_by_id = {pk: _Ref(pk) for pk in existing}
-        by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
+        existing, _, by_ext = _found(
+            Activity.objects.filter(pk__any_of=list(by_external.values())).values(*_ACTIVITY_COLUMNS),
+            by_external,
+        )
         time = self._time
         now = time(self.now)
         new_refs: list[_Ref] = []
@@ -1064,6 +1054,17 @@ class Loader:
         self._update(Activity, ("kind", "subject", "note", "owner", "due_at", "done_at"), changes)
         deals_refresh_activity_marks(sorted(deal_ids))
         self._remember(Entity.ACTIVITY, external_pairs, by_external)
+
+
+def _found(
+    rows: Iterable[dict[str, Any]], by_external: dict[str, int]
+) -> tuple[dict[int, dict[str, Any]], dict[int, _Ref], dict[str, _Ref]]:
+    """The records a batch may already be, by id; a reference to each; and the references by the other
+    system's ids (those whose record still exists)."""
+    existing = {values["id"]: values for values in rows}
+    refs_by_id = {pk: _Ref(pk) for pk in existing}
+    by_ext = {ext: refs_by_id[pk] for ext, pk in by_external.items() if pk in refs_by_id}
+    return existing, refs_by_id, by_ext
 
 
 def _id_of(ref: _Ref | None) -> int | None:

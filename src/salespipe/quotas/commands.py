@@ -47,12 +47,9 @@ def _owner(user: str | None, team: str | None, *, required: bool) -> tuple[int |
 
 
 def _run(work: Callable[[], None]) -> None:
-    from salespipe.cli import _django, _errors, _require_database
+    from salespipe.cli import _run_with_database
 
-    _django()
-    with _errors():
-        _require_database()
-        work()
+    _run_with_database(work)
 
 
 def _body(quota: Any) -> dict[str, Any]:

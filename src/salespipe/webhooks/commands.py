@@ -22,12 +22,9 @@ def _actor(username: str | None) -> Any:
 
 
 def _run(work: Callable[[], None]) -> None:
-    from salespipe.cli import _django, _errors, _require_database
+    from salespipe.cli import _run_with_database
 
-    _django()
-    with _errors():
-        _require_database()
-        work()
+    _run_with_database(work)
 
 
 def _webhook_body(webhook: Any) -> dict[str, Any]:
