@@ -86,6 +86,10 @@ def import_preview(
             if owner_column and (owner := cells.get(owner_column, "")):
                 owners[owner] += 1
         preview.read_whole_file = next(table.rows, None) is None
+    except UnicodeDecodeError as error:
+        from salespipe.imports.services import unreadable
+
+        raise unreadable(path, table.encoding, error) from error
     finally:
         table.rows.close()
     names = {user_id: name for name, user_id in _usernames().items()}

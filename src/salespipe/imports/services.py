@@ -30,12 +30,13 @@ from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.core.spreadsheets import safe_cell
 from salespipe.deals.models import Pipeline
 from salespipe.deals.services import stage_outcomes_rebuild
+from salespipe.imports.batches import Batch, background_suits, parsed_batches
 from salespipe.imports.fields import FIELDS_BY_KEY, Kind, header_key
 from salespipe.imports.loading import Loader, Totals
 from salespipe.imports.mapping import Mapping, mapping_check, mapping_file_apply, mapping_for
 from salespipe.imports.models import ImportJob, ImportStatus
-from salespipe.imports.reading import Row, Table, read_table
-from salespipe.imports.rows import ParsedRow, Problem, RowParser
+from salespipe.imports.reading import read_table
+from salespipe.imports.rows import Problem
 from salespipe.imports.values import detect_day_first
 from salespipe.people.models import Role, User
 
@@ -89,6 +90,15 @@ def _open_table(path: Path) -> Any:
         ) from error
 
 
+def unreadable(path: Path, encoding: str, error: UnicodeDecodeError) -> InvalidInput:
+    """A file that stops being text in the encoding its start was read in."""
+    return InvalidInput(
+        _("%(file)s is not valid %(encoding)s text further on (%(error)s); save it as UTF-8 and try again.")
+        % {"file": path.name, "encoding": encoding, "error": error.reason},
+        fields={"file": _("unreadable")},
+    )
+
+
 def _detect_day_first(path: Path, mapping: Mapping) -> bool | None:
     """The order of day and month in the file's date columns, from its first rows; None when no date
     there tells (then an ambiguous date is refused row by row, asking for the order)."""
@@ -96,8 +106,12 @@ def _detect_day_first(path: Path, mapping: Mapping) -> bool | None:
     if not columns:
         return None
     table = _open_table(path)
-    sample = list(itertools.islice(table.rows, DATE_SAMPLE_ROWS))
-    table.rows.close()
+    try:
+        sample = list(itertools.islice(table.rows, DATE_SAMPLE_ROWS))
+    except UnicodeDecodeError as error:
+        raise unreadable(path, table.encoding, error) from error
+    finally:
+        table.rows.close()
     try:
         return detect_day_first(row.cells.get(column, "") for row in sample for column in columns)
     except ValueError as error:
@@ -303,17 +317,16 @@ def _collector_paused() -> Iterator[None]:
         gc.collect()
 
 
-def _batches(rows: Iterator[Row], after: int) -> Iterator[list[Row]]:
-    pending = (row for row in rows if row.number > after)
-    while batch := list(itertools.islice(pending, BATCH_ROWS)):
-        yield batch
-
-
 def import_run(
-    *, job_id: int, progress: Callable[[ImportJob, float], None] | None = None, now: dt.datetime | None = None
+    *,
+    job_id: int,
+    progress: Callable[[ImportJob, float], None] | None = None,
+    now: dt.datetime | None = None,
+    background: bool | None = None,
 ) -> ImportJob:
     """Run (or resume) an import. Each batch commits with the job's counts and last row; the job ends
-    finished, interrupted (Ctrl-C: resumable) or failed (with the reason)."""
+    finished, interrupted (Ctrl-C: resumable) or failed (with the reason). `background`: read and parse
+    the file in a forked reader process (default: for files of some size, where fork exists)."""
     job = (
         ImportJob.objects.select_related("created_by", "pipeline", "default_owner").filter(pk=job_id).first()
     )
@@ -339,6 +352,7 @@ def import_run(
     job.status = ImportStatus.RUNNING
     log = _ProblemLog(problems_path(job), fresh=not resuming)
     table = _open_table(path)
+    table.rows.close()  # only its encoding is needed here: the batches read the file themselves
     mapping = Mapping.from_dict(job.mapping)
     loader = Loader(
         actor_id=job.created_by_id,
@@ -349,10 +363,16 @@ def import_run(
         report=log,
         now=now or timezone.now(),
     )
-    parse = RowParser(mapping).parse
+    batches = parsed_batches(
+        path,
+        mapping=mapping,
+        after=job.committed_row,
+        size=BATCH_ROWS,
+        background=background_suits(path) if background is None else background,
+    )
     try:
         with _collector_paused():
-            _load(job, table, loader, parse, totals, progress)
+            _load(job, batches, loader, totals, progress)
     except KeyboardInterrupt:
         _end(job, totals, ImportStatus.INTERRUPTED, _interrupted_message(job))
         raise
@@ -368,16 +388,15 @@ def import_run(
         raise
     finally:
         log.close()
-        table.rows.close()
+        batches.close()
     _end(job, totals, ImportStatus.FINISHED, "")
     return job
 
 
 def _load(
     job: ImportJob,
-    table: Table,
+    batches: Iterator[Batch],
     loader: Loader,
-    parse: Callable[[Row], ParsedRow],
     totals: Totals,
     progress: Callable[[ImportJob, float], None] | None,
 ) -> None:
@@ -386,24 +405,24 @@ def _load(
     if job.dry_run:
         try:
             with transaction.atomic():
-                for batch in _batches(table.rows, job.committed_row):
-                    loader.load([parse(row) for row in batch])
-                    job.rows_read = batch[-1].number
+                for batch in batches:
+                    loader.load(batch.rows)
+                    job.rows_read = batch.last_row
                     if progress is not None:
-                        progress(job, table.progress())
+                        progress(job, batch.progress)
                 raise _DryRunDone
         except _DryRunDone:
             return
-    for batch in _batches(table.rows, job.committed_row):
+    for batch in batches:
         with transaction.atomic():
-            loader.load([parse(row) for row in batch])
-            job.rows_read = job.committed_row = batch[-1].number
-            job.progress = table.progress()
+            loader.load(batch.rows)
+            job.rows_read = job.committed_row = batch.last_row
+            job.progress = batch.progress
             job.counts = totals.as_dict()
             job.failed_rows = totals.failed_rows
             job.save(update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"])
         if progress is not None:
-            progress(job, table.progress())
+            progress(job, batch.progress)
     if loader.closed_deals_touched:
         # The stage-to-won rates count closed deals by the stages they passed: recount them once.
         stage_outcomes_rebuild()

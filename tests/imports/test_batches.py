@@ -1,0 +1,96 @@
+"""A file's rows in parsed batches, read here or by the forked reader process: the same either way."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from salespipe.core.errors import InvalidInput
+from salespipe.imports.batches import parsed_batches
+from salespipe.imports.mapping import mapping_for
+from salespipe.imports.models import ImportJob, ImportStatus
+from salespipe.imports.services import import_prepare, import_run, mapping_build
+
+HEADER = "Deal ID,Deal,Value,Close date,Owner\n"
+
+
+def _file(tmp_path: Path, rows: int, tail: bytes = b"") -> Path:
+    path = tmp_path / "deals.csv"
+    body = "".join(f"D-{n},Deal {n},{n * 10},2026-12-{n % 28 + 1:02d},sophie\n" for n in range(1, rows + 1))
+    path.write_bytes((HEADER + body).encode() + tail)
+    return path
+
+
+def test_the_reader_process_gives_the_batches_read_here(tmp_path: Path) -> None:
+    # given a file and its mapping
+    path = _file(tmp_path, 250)
+    mapping = mapping_for(HEADER.strip().split(","), preset="generic")
+
+    # when its rows after row 11 are read in batches of 40, here and in the reader process
+    here = list(parsed_batches(path, mapping=mapping, after=11, size=40, background=False))
+    there = list(parsed_batches(path, mapping=mapping, after=11, size=40, background=True))
+
+    # then the batches are the same, row for row
+    assert [batch.last_row for batch in here] == [51, 91, 131, 171, 211, 251]
+    assert here == there
+
+
+@pytest.mark.django_db
+def test_a_file_unreadable_past_its_start_fails_the_import_with_the_reason_from_the_reader(
+    tmp_path: Path, admin_user: Any, pipeline: Any
+) -> None:
+    # given a file whose bytes stop being UTF-8 after the parts read to detect the encoding and the dates
+    from tests.factories import UserFactory
+
+    UserFactory(username="sophie")
+    path = _file(tmp_path, 8000, tail=b"D-x,Caf\xe9,1,2026-12-01,sophie\n")
+    job = import_prepare(actor=admin_user, path=path, mapping=mapping_build(path=path, preset="generic"))
+
+    # when it is imported with the reader process
+    with pytest.raises(InvalidInput, match="is not valid utf-8 text"):
+        import_run(job_id=job.pk, background=True)
+
+    # then the job failed, saying so
+    failed = ImportJob.objects.get()
+    assert failed.status == ImportStatus.FAILED
+    assert "save it as UTF-8 and import it again" in failed.message
+
+
+@pytest.mark.django_db
+def test_a_file_unreadable_within_its_first_rows_is_refused_before_an_import_is_prepared(
+    tmp_path: Path, pipeline: Any
+) -> None:
+    path = _file(tmp_path, 3000, tail=b"D-x,Caf\xe9,1,2026-12-01,sophie\n")
+    with pytest.raises(InvalidInput, match="is not valid utf-8 text further on"):
+        mapping_build(path=path, preset="generic")
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_import_interrupted_while_the_reader_runs_stops_the_reader_and_keeps_whole_batches(
+    tmp_path: Path, admin_user: Any, pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given batches of 100 rows read by the reader process, and Ctrl-C after the first batch
+    from salespipe.deals.models import Deal
+    from salespipe.imports import services
+    from tests.factories import UserFactory
+
+    UserFactory(username="sophie")
+    monkeypatch.setattr(services, "BATCH_ROWS", 100)
+    path = _file(tmp_path, 1000)
+    job = import_prepare(actor=admin_user, path=path, mapping=mapping_build(path=path, preset="generic"))
+
+    def interrupt(_job: ImportJob, _fraction: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_run(job_id=job.pk, progress=interrupt, background=True)
+
+    # then the first batch is in, the reader is gone, and resuming brings in the rest
+    assert Deal.objects.count() == 100
+    assert multiprocessing.active_children() == []
+    import_run(job_id=job.pk, background=True)
+    assert Deal.objects.count() == 1000
