@@ -31,8 +31,9 @@ def _visible_of(actor: User, activities: QuerySet[Activity]) -> QuerySet[Activit
         return activities
     owners = User.objects.filter(visible_user_ids(actor)).values("pk")
     their_deals = Deal.objects.filter(owner_id__in=owners).values("pk")
-    owned = activities.filter(owner_id__in=owners).values("pk")
-    on_their_deals = activities.filter(deal_id__in=their_deals).values("pk")
+    # Unordered: SQLite takes no ORDER BY inside the parts of a UNION (Django 5.2 refuses to write one).
+    owned = activities.filter(owner_id__in=owners).order_by().values("pk")
+    on_their_deals = activities.filter(deal_id__in=their_deals).order_by().values("pk")
     return Activity.objects.filter(pk__in=owned.union(on_their_deals))
 
 
