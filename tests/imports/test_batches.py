@@ -1,8 +1,7 @@
-"""A file's rows in parsed batches, read here or by the forked reader process: the same either way."""
+"""A file's rows in parsed batches; a file that stops being text past its start."""
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,19 @@ def _file(tmp_path: Path, rows: int, tail: bytes = b"") -> Path:
     return path
 
 
-def test_the_reader_process_gives_the_batches_read_here(tmp_path: Path) -> None:
+def test_batches_hold_the_rows_after_the_last_committed_one(tmp_path: Path) -> None:
     # given a file and its mapping
     path = _file(tmp_path, 250)
     mapping = mapping_for(HEADER.strip().split(","), preset="generic")
 
-    # when its rows after row 11 are read in batches of 40, here and in the reader process
-    here = list(parsed_batches(path, mapping=mapping, after=11, size=40, background=False))
-    there = list(parsed_batches(path, mapping=mapping, after=11, size=40, background=True))
+    # when its rows after row 11 are read in batches of 40
+    batches = list(parsed_batches(path, mapping=mapping, after=11, size=40))
 
-    # then the batches are the same, row for row
-    assert [batch.last_row for batch in here] == [51, 91, 131, 171, 211, 251]
-    assert here == there
+    # then the batches start at row 12 and end at the file's end, parsed
+    assert [batch.last_row for batch in batches] == [51, 91, 131, 171, 211, 251]
+    assert batches[0].rows[0].deal is not None
+    assert (batches[0].rows[0].number, batches[0].rows[0].deal.title) == (12, "Deal 11")
+    assert batches[-1].progress == 1.0
 
 
 @pytest.mark.django_db
@@ -49,9 +49,9 @@ def test_a_file_unreadable_past_its_start_fails_the_import_with_the_reason_from_
     path = _file(tmp_path, 8000, tail=b"D-x,Caf\xe9,1,2026-12-01,sophie\n")
     job = import_prepare(actor=admin_user, path=path, mapping=mapping_build(path=path, preset="generic"))
 
-    # when it is imported with the reader process
+    # when it is imported
     with pytest.raises(InvalidInput, match="is not valid utf-8 text"):
-        import_run(job_id=job.pk, background=True)
+        import_run(job_id=job.pk)
 
     # then the job failed, saying so
     failed = ImportJob.objects.get()
@@ -67,30 +67,3 @@ def test_a_file_unreadable_within_its_first_rows_is_refused_before_an_import_is_
     with pytest.raises(InvalidInput, match="is not valid utf-8 text further on"):
         mapping_build(path=path, preset="generic")
     assert not ImportJob.objects.exists()
-
-
-@pytest.mark.django_db
-def test_an_import_interrupted_while_the_reader_runs_stops_the_reader_and_keeps_whole_batches(
-    tmp_path: Path, admin_user: Any, pipeline: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given batches of 100 rows read by the reader process, and Ctrl-C after the first batch
-    from salespipe.deals.models import Deal
-    from salespipe.imports import services
-    from tests.factories import UserFactory
-
-    UserFactory(username="sophie")
-    monkeypatch.setattr(services, "BATCH_ROWS", 100)
-    path = _file(tmp_path, 1000)
-    job = import_prepare(actor=admin_user, path=path, mapping=mapping_build(path=path, preset="generic"))
-
-    def interrupt(_job: ImportJob, _fraction: float) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        import_run(job_id=job.pk, progress=interrupt, background=True)
-
-    # then the first batch is in, the reader is gone, and resuming brings in the rest
-    assert Deal.objects.count() == 100
-    assert multiprocessing.active_children() == []
-    import_run(job_id=job.pk, background=True)
-    assert Deal.objects.count() == 1000

@@ -30,7 +30,7 @@ from salespipe.core.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from salespipe.core.spreadsheets import safe_cell
 from salespipe.deals.models import Pipeline
 from salespipe.deals.services import stage_outcomes_rebuild
-from salespipe.imports.batches import Batch, background_suits, parsed_batches
+from salespipe.imports.batches import Batch, parsed_batches
 from salespipe.imports.fields import FIELDS_BY_KEY, Kind, header_key
 from salespipe.imports.loading import Loader, Totals
 from salespipe.imports.mapping import Mapping, mapping_check, mapping_file_apply, mapping_for
@@ -322,11 +322,9 @@ def import_run(
     job_id: int,
     progress: Callable[[ImportJob, float], None] | None = None,
     now: dt.datetime | None = None,
-    background: bool | None = None,
 ) -> ImportJob:
     """Run (or resume) an import. Each batch commits with the job's counts and last row; the job ends
-    finished, interrupted (Ctrl-C: resumable) or failed (with the reason). `background`: read and parse
-    the file in a forked reader process (default: for files of some size, where fork exists)."""
+    finished, interrupted (Ctrl-C: resumable) or failed (with the reason)."""
     job = (
         ImportJob.objects.select_related("created_by", "pipeline", "default_owner").filter(pk=job_id).first()
     )
@@ -363,13 +361,7 @@ def import_run(
         report=log,
         now=now or timezone.now(),
     )
-    batches = parsed_batches(
-        path,
-        mapping=mapping,
-        after=job.committed_row,
-        size=BATCH_ROWS,
-        background=background_suits(path) if background is None else background,
-    )
+    batches = parsed_batches(path, mapping=mapping, after=job.committed_row, size=BATCH_ROWS)
     try:
         with _collector_paused():
             _load(job, batches, loader, totals, progress)
