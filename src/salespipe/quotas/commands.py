@@ -9,17 +9,12 @@ it is. The JSON has the same shape as the REST API's answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import click
 
-
-def _actor(username: str | None) -> Any:
-    from salespipe import cli
-
-    return cli._user(username) if username else cli._operator()
+from salespipe.core.command_options import acting_option, acting_user, json_option, run_on_database
 
 
 def _owner(user: str | None, team: str | None, *, required: bool) -> tuple[int | None, int | None]:
@@ -44,12 +39,6 @@ def _owner(user: str | None, team: str | None, *, required: bool) -> tuple[int |
             names = ", ".join(Team.objects.order_by("name").values_list("name", flat=True)) or "none yet"
             raise NotFound(f"There is no team '{team}'. Teams: {names}.")
     return user_id, team_id
-
-
-def _run(work: Callable[[], None]) -> None:
-    from salespipe.cli import _run_with_database
-
-    _run_with_database(work)
 
 
 def _body(quota: Any) -> dict[str, Any]:
@@ -78,16 +67,6 @@ def _echo(rows: list[dict[str, Any]], *, as_json: bool, single: bool = False) ->
         click.echo(_line(row, settings.BASE_CURRENCY))
 
 
-_as_option = click.option(
-    "--as",
-    "acting",
-    default=None,
-    metavar="USERNAME",
-    help="Act as this user, with their rights (default: as an administrator).",
-)
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's shape).")
-
-
 @click.group(short_help="Set, list and delete the quotas of people and teams.")
 def quota() -> None:
     """Quotas: the won value (and optionally won deals) a person or a team must reach in a period, a
@@ -100,8 +79,8 @@ def quota() -> None:
 @click.option("--period", required=True, help="2026, 2026-Q4 or 2026-11.")
 @click.option("--value", "target_value", required=True, help="Won value to reach, in the base currency.")
 @click.option("--deals", "target_deals", type=int, default=None, help="Won deals to reach (optional).")
-@_as_option
-@_json_option
+@acting_option
+@json_option
 def quota_set_command(
     user: str | None,
     team: str | None,
@@ -116,7 +95,7 @@ def quota_set_command(
     def work() -> None:
         from salespipe.quotas.services import quota_set
 
-        actor = _actor(acting)
+        actor = acting_user(acting)
         user_id, team_id = _owner(user, team, required=True)
         quota = quota_set(
             actor=actor,
@@ -128,15 +107,15 @@ def quota_set_command(
         )
         _echo([_body(quota)], as_json=as_json, single=True)
 
-    _run(work)
+    run_on_database(work)
 
 
 @quota.command("list")
 @click.option("--user", "user", default=None, help="Only this person's quotas (username).")
 @click.option("--team", "team", default=None, help="Only this team's quotas and its members' (team name).")
 @click.option("--period", default=None, help="Only quotas for exactly this period, e.g. 2026-Q4.")
-@_as_option
-@_json_option
+@acting_option
+@json_option
 def quota_list_command(
     user: str | None, team: str | None, period: str | None, acting: str | None, as_json: bool
 ) -> None:
@@ -145,24 +124,24 @@ def quota_list_command(
     def work() -> None:
         from salespipe.quotas.selectors import quota_list
 
-        actor = _actor(acting)
+        actor = acting_user(acting)
         user_id, team_id = _owner(user, team, required=False)
         quotas = quota_list(actor=actor, user_id=user_id, team_id=team_id, period=period)
         _echo([_body(quota) for quota in quotas], as_json=as_json)
 
-    _run(work)
+    run_on_database(work)
 
 
 @quota.command("delete")
 @click.argument("quota_id", type=int)
-@_as_option
+@acting_option
 def quota_delete_command(quota_id: int, acting: str | None) -> None:
     """Delete a quota (its id is in `salespipe quota list`)."""
 
     def work() -> None:
         from salespipe.quotas.services import quota_delete
 
-        quota_delete(actor=_actor(acting), quota_id=quota_id)
+        quota_delete(actor=acting_user(acting), quota_id=quota_id)
         click.echo(f"Quota {quota_id} deleted.")
 
-    _run(work)
+    run_on_database(work)

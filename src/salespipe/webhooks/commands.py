@@ -7,24 +7,12 @@ instead (only administrators manage webhooks). `--json` prints the REST API's sh
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import click
 
+from salespipe.core.command_options import acting_option, acting_user, json_option, run_on_database
 from salespipe.webhooks.events import EVENTS
-
-
-def _actor(username: str | None) -> Any:
-    from salespipe import cli
-
-    return cli._user(username) if username else cli._operator()
-
-
-def _run(work: Callable[[], None]) -> None:
-    from salespipe.cli import _run_with_database
-
-    _run_with_database(work)
 
 
 def _webhook_body(webhook: Any) -> dict[str, Any]:
@@ -55,38 +43,28 @@ def _delivery_line(row: dict[str, Any]) -> str:
     )
 
 
-_as_option = click.option(
-    "--as",
-    "acting",
-    default=None,
-    metavar="USERNAME",
-    help="Act as this user, with their rights (default: as an administrator).",
-)
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's shape).")
-
-
 @click.group(short_help="Register webhooks, read their deliveries, replay one.")
 def webhook() -> None:
     """Webhooks: URLs that get a signed POST for deal and activity events. See docs/webhooks.md."""
 
 
 @webhook.command("list")
-@_as_option
-@_json_option
+@acting_option
+@json_option
 def webhook_list_command(acting: str | None, as_json: bool) -> None:
     """The webhooks, newest first: id, on or off, URL, events."""
 
     def work() -> None:
         from salespipe.webhooks.selectors import webhook_list
 
-        rows = [_webhook_body(each) for each in webhook_list(actor=_actor(acting))]
+        rows = [_webhook_body(each) for each in webhook_list(actor=acting_user(acting))]
         if as_json:
             click.echo(json.dumps(rows, indent=2))
             return
         for row in rows:
             click.echo(_webhook_line(row))
 
-    _run(work)
+    run_on_database(work)
 
 
 @webhook.command("add")
@@ -100,8 +78,8 @@ def webhook_list_command(acting: str | None, as_json: bool) -> None:
     help="An event to receive; repeat for more.",
 )
 @click.option("--description", default="", help="What receives it, for the admins.")
-@_as_option
-@_json_option
+@acting_option
+@json_option
 def webhook_add_command(
     url: str, events: tuple[str, ...], description: str, acting: str | None, as_json: bool
 ) -> None:
@@ -110,7 +88,7 @@ def webhook_add_command(
     def work() -> None:
         from salespipe.webhooks.services import webhook_create
 
-        created = webhook_create(actor=_actor(acting), url=url, events=events, description=description)
+        created = webhook_create(actor=acting_user(acting), url=url, events=events, description=description)
         row = _webhook_body(created)
         if as_json:
             click.echo(json.dumps(row, indent=2))
@@ -118,21 +96,21 @@ def webhook_add_command(
         click.echo(_webhook_line(row))
         click.echo(f"Secret: {row['secret']}")
 
-    _run(work)
+    run_on_database(work)
 
 
 @webhook.command("deliveries")
 @click.argument("webhook_id", type=int)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many.")
-@_as_option
-@_json_option
+@acting_option
+@json_option
 def webhook_deliveries_command(webhook_id: int, limit: int, acting: str | None, as_json: bool) -> None:
     """A webhook's deliveries, newest first: status, attempts, last answer, next attempt."""
 
     def work() -> None:
         from salespipe.webhooks.selectors import webhook_delivery_list
 
-        deliveries = webhook_delivery_list(actor=_actor(acting), webhook_id=webhook_id).order_by("-pk")
+        deliveries = webhook_delivery_list(actor=acting_user(acting), webhook_id=webhook_id).order_by("-pk")
         rows = [_delivery_body(each) for each in deliveries[:limit]]
         if as_json:
             click.echo(json.dumps(rows, indent=2))
@@ -140,19 +118,19 @@ def webhook_deliveries_command(webhook_id: int, limit: int, acting: str | None, 
         for row in rows:
             click.echo(_delivery_line(row))
 
-    _run(work)
+    run_on_database(work)
 
 
 @webhook.command("replay")
 @click.argument("delivery_id", type=int)
-@_as_option
+@acting_option
 def webhook_replay_command(delivery_id: int, acting: str | None) -> None:
     """Send a delivery's body again, as a new delivery (the worker sends it)."""
 
     def work() -> None:
         from salespipe.webhooks.services import webhook_delivery_replay
 
-        replay = webhook_delivery_replay(actor=_actor(acting), delivery_id=delivery_id)
+        replay = webhook_delivery_replay(actor=acting_user(acting), delivery_id=delivery_id)
         click.echo(f"Delivery {delivery_id} replayed as delivery {replay.pk} ({replay.uuid}).")
 
-    _run(work)
+    run_on_database(work)
