@@ -58,6 +58,14 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
+def _shown(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """An address as people write it: an IPv4 address inside IPv6 with its dotted part (`::ffff:10.0.0.1`),
+    as Python 3.13 prints it and 3.11 does not (`::ffff:a00:1`)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return f"::ffff:{address.ipv4_mapped}"
+    return str(address)
+
+
 def _invalid(message: str) -> InvalidInput:
     return InvalidInput(message, code="webhook_url_refused", fields={"url": message})
 
@@ -97,7 +105,7 @@ def target_resolve(url: str) -> Target:
                         "public addresses only. An administrator may allow these with the setting "
                         "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES."
                     )
-                    % {"host": host, "address": address}
+                    % {"host": host, "address": _shown(address)}
                 )
     path = parts.path or "/"
     if parts.query:
