@@ -55,12 +55,6 @@ class Tally:
     unchanged: int = 0
     failed: int = 0
 
-    def add(self, other: Tally) -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.failed += other.failed
-
 
 @dataclass
 class Totals:

@@ -46,10 +46,6 @@ class Preview:
     owners: list[ValueMatch] = field(default_factory=list)
     pipelines: list[ValueMatch] = field(default_factory=list)
 
-    @property
-    def unmatched(self) -> int:
-        return sum(1 for found in (*self.stages, *self.owners, *self.pipelines) if not found.matched)
-
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
