@@ -11,6 +11,7 @@ found and unchanged: the re-import path). Prints rows a second, queries and peak
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import datetime as dt
 import os
@@ -85,6 +86,12 @@ def main() -> None:
         action="store_true",
         help="Leave the organization and person columns out: every row brings a deal and nothing else.",
     )
+    parser.add_argument(
+        "--keep-indexes",
+        action="store_true",
+        help="Keep every index through the import (see imports/index_deferral.py), to measure what it saves.",
+    )
+    parser.add_argument("--profile", type=Path, help="Write cProfile statistics of the first import here.")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="salespipe-import-bench-"))
@@ -97,7 +104,7 @@ def main() -> None:
     from django.db import connection
 
     from salespipe.deals.pipelines import pipeline_ensure_default
-    from salespipe.imports import services
+    from salespipe.imports import index_deferral, services
     from salespipe.imports.services import import_prepare, import_run, mapping_build
     from salespipe.people.models import Role, User
 
@@ -111,10 +118,12 @@ def main() -> None:
     write_export(export, args.rows, args.reps, args.seed, deals_only=args.deals_only)
     if args.batch:
         services.BATCH_ROWS = args.batch
+    if args.keep_indexes:
+        index_deferral.MIN_ROWS = sys.maxsize
     size = export.stat().st_size / 2**20
     print(
         f"{connection.vendor}, {args.rows:,} {'deal-only ' if args.deals_only else ''}rows "
-        f"in batches of {services.BATCH_ROWS:,}, "
+        f"in batches of {services.BATCH_ROWS:,}{', every index kept' if args.keep_indexes else ''}, "
         f"{size:.1f} MiB file; Python {sys.version.split()[0]}; peak before importing {peak_mib():.0f} MiB"
     )
 
@@ -130,10 +139,16 @@ def main() -> None:
             return execute(sql, params, many, context)
 
         # Counted by a wrapper: Django's query log would format every statement's thousands of parameters.
+        profiler = cProfile.Profile() if args.profile and label == "first import" else None
         with connection.execute_wrapper(count):
             started = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             job = import_run(job_id=job.pk)
             seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         deals = job.counts["entities"]["deal"]
         print(
             f"{label}: {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s, {queries[0]:,} "

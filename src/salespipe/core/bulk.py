@@ -154,7 +154,7 @@ def reset_sequences(connection: BaseDatabaseWrapper, model_list: Sequence[type[m
             cursor.execute(statement)
 
 
-def _plain_indexes(connection: BaseDatabaseWrapper, table: str) -> list[tuple[str, str]]:
+def plain_indexes(connection: BaseDatabaseWrapper, table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the table's indexes that enforce nothing: not primary, not unique."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -186,7 +186,7 @@ def indexes_deferred(
     indexes stay, so constraints are enforced throughout. Only a killed process leaves the indexes
     missing, and then the half-loaded database is to be thrown away anyway.
     """
-    dropped = [index for model in model_list for index in _plain_indexes(connection, model._meta.db_table)]
+    dropped = [index for model in model_list for index in plain_indexes(connection, model._meta.db_table)]
     quote = connection.ops.quote_name
     if dropped and connection.vendor == "postgresql" and connection.in_atomic_block:
         connection.check_constraints()  # PostgreSQL changes no index while deferred checks are pending

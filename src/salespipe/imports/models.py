@@ -43,6 +43,9 @@ class ImportJob(models.Model):
     counts = models.JSONField(default=dict)
     failed_rows = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
+    # [name, CREATE statement] of the indexes the import dropped to build once at its end, until it has
+    # built them: what builds them again should its process be killed (imports/index_deferral.py).
+    indexes_dropped = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

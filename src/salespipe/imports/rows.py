@@ -157,6 +157,10 @@ class ParsedRow:
     problems: list[Problem] = field(default_factory=list)
 
 
+# Amounts repeat (round figures, list prices): each text is read once. A `Money` is immutable: rows share it.
+_money = functools.lru_cache(maxsize=8192)(parse_money)
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_email(text: str) -> bool:
     """Django's own check, once per address (a person's address repeats on each of their deals)."""
@@ -211,7 +215,7 @@ class RowParser:
         if kind is Kind.TEXT:
             return text
         if kind is Kind.MONEY:
-            return parse_money(text)
+            return _money(text)
         if kind is Kind.DATE:
             return self._date(text)
         if kind is Kind.YES_NO:

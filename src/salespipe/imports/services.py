@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +32,7 @@ from salespipe.deals.models import Pipeline
 from salespipe.deals.services import stage_outcomes_rebuild
 from salespipe.imports.batches import Batch, parsed_batches
 from salespipe.imports.fields import FIELDS_BY_KEY, Kind, header_key
+from salespipe.imports.index_deferral import dropped_indexes_rebuild, indexes_deferred, tables_to_defer
 from salespipe.imports.loading import Loader, Totals
 from salespipe.imports.mapping import Mapping, mapping_check, mapping_file_apply, mapping_for
 from salespipe.imports.models import ImportJob, ImportStatus
@@ -330,6 +331,7 @@ def import_run(
     )
     if job is None:
         raise NotFound(_("There is no import %(id)s.") % {"id": job_id})
+    dropped_indexes_rebuild()  # an import killed mid-way may have left some
     if job.status == ImportStatus.FINISHED:
         raise RuleBroken(
             _("Import %(id)s is finished already; start a new import to bring the file in again.")
@@ -405,19 +407,33 @@ def _load(
                 raise _DryRunDone
         except _DryRunDone:
             return
-    for batch in batches:
-        with transaction.atomic():
-            loader.load(batch.rows)
-            job.rows_read = job.committed_row = batch.last_row
-            job.progress = batch.progress
-            job.counts = totals.as_dict()
-            job.failed_rows = totals.failed_rows
-            job.save(update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"])
-        if progress is not None:
-            progress(job, batch.progress)
+    rows_before = max(0, job.committed_row - 1)  # the header is row 1
+    with ExitStack() as deferral:
+        for number, batch in enumerate(batches):
+            if number == 0:  # the first batch read tells how many rows the file holds
+                tables = tables_to_defer(loader.mapping.entities, _rows_to_come(batch, rows_before))
+                deferral.enter_context(indexes_deferred(job, tables))
+            with transaction.atomic():
+                loader.load(batch.rows)
+                job.rows_read = job.committed_row = batch.last_row
+                job.progress = batch.progress
+                job.counts = totals.as_dict()
+                job.failed_rows = totals.failed_rows
+                job.save(update_fields=["rows_read", "committed_row", "progress", "counts", "failed_rows"])
+            if progress is not None:
+                progress(job, batch.progress)
     if loader.closed_deals_touched:
         # The stage-to-won rates count closed deals by the stages they passed: recount them once.
         stage_outcomes_rebuild()
+
+
+def _rows_to_come(first: Batch, rows_before: int) -> int:
+    """The rows from the first batch of this run to the end of the file, estimated from how far through
+    the file that batch ends."""
+    rows_read = first.last_row - 1  # the header is row 1
+    if first.progress <= 0:
+        return 0
+    return int(rows_read / min(first.progress, 1.0)) - rows_before
 
 
 def _interrupted_message(job: ImportJob) -> str:
