@@ -90,12 +90,16 @@ def _unique(names: list[str]) -> tuple[list[str], dict[str, str]]:
 
 def _rows(header: list[str], records: Iterable[list[str]], close: Callable[[], None]) -> Generator[Row]:
     try:
+        width = len(header)
         for number, values in enumerate(records, start=2):
             cells = [value.strip() for value in values]
             if not any(cells):
                 continue
-            names = header + [f"Column {index}" for index in range(len(header) + 1, len(cells) + 1)]
-            padded = cells + [""] * (len(header) - len(cells))
+            if len(cells) == width:  # most rows: no header to add, no cell to pad
+                yield Row(number, dict(zip(header, cells, strict=True)))
+                continue
+            names = header + [f"Column {index}" for index in range(width + 1, len(cells) + 1)]
+            padded = cells + [""] * (width - len(cells))
             yield Row(number, dict(zip(names, padded, strict=False)))
     finally:
         close()
