@@ -37,9 +37,13 @@ CENT = Decimal("0.01")
 def percentile(values: Iterable[float], fraction: float) -> float | None:
     """The continuous percentile, as PostgreSQL's `percentile_cont` computes it: sort, then interpolate
     linearly between the two values around position `fraction * (n - 1)`. None for no values."""
+    return sorted_percentile(sorted(float(value) for value in values), fraction)
+
+
+def sorted_percentile(ordered: Sequence[float], fraction: float) -> float | None:
+    """`percentile` of values already sorted."""
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be between 0 and 1, not {fraction}")
-    ordered = sorted(float(value) for value in values)
     if not ordered:
         return None
     position = fraction * (len(ordered) - 1)

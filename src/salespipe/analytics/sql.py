@@ -18,7 +18,7 @@ from django.db import NotSupportedError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 
-from salespipe.analytics.followups import percentile
+from salespipe.analytics.followups import percentile, sorted_percentile
 
 PERCENTILE_FUNCTION = "salespipe_percentile"
 LEVELS = ("owner", "team", "all")
@@ -33,12 +33,18 @@ class _SqlitePercentile:
         self.fraction = 0.5
 
     def step(self, value: float | None, fraction: float) -> None:
-        self.fraction = fraction
+        # Called once per row (a hundred thousand stays on a busy team's page): as little as can be.
         if value is not None:
             self.values.append(value)
+        self.fraction = fraction
 
     def finalize(self) -> float | None:
-        return percentile(self.values, self.fraction)
+        values = self.values
+        # Day counts arrive as floats: sorted in place, without `percentile`'s conversion of each.
+        if all(type(value) is float for value in values):
+            values.sort()
+            return sorted_percentile(values, self.fraction)
+        return percentile(values, self.fraction)
 
 
 def _vendor(db: BaseDatabaseWrapper) -> str:
