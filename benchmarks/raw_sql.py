@@ -1,4 +1,4 @@
-"""The physical limit beside the app: the board, My numbers and the team dashboard's lines computed by the
+"""The physical limit beside the app: the board, My numbers and the team dashboard computed by the
 fewest hand-written SQL statements, on the same database and connection as the app.
 
 Each `*_raw` function returns the same figures as the app's selectors, in the same types (Decimal rounded
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import zoneinfo
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,7 +40,7 @@ def _money(value: Any) -> Decimal:
 
 def _tables() -> dict[str, str]:
     from salespipe.activities.models import Activity
-    from salespipe.deals.models import Deal, DealContact, Pipeline, Stage, StageOutcome
+    from salespipe.deals.models import Deal, DealContact, Pipeline, Stage, StageOutcome, StageStay
     from salespipe.directory.models import Organization
     from salespipe.people.models import Team, User
 
@@ -53,6 +54,7 @@ def _tables() -> dict[str, str]:
         "user": User,
         "team": Team,
         "activity": Activity,
+        "stay": StageStay,
     }
     return {name: model._meta.db_table for name, model in models.items()}
 
@@ -330,6 +332,31 @@ class MemberLine:
     meetings_done: int
     info_requests: int
     info_requests_overdue: int
+    weakest_step: Any  # analytics.funnel.WeakStep | None: from the member's step cohorts against the rest's
+
+
+@dataclass(frozen=True)
+class FunnelLine:
+    stage_id: int
+    name: str
+    open_deals: int
+    open_value: Decimal
+    entered: int
+    advanced: int
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    month: dt.date
+    won: Decimal
+    won_deals: int
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    lines: dict[int, MemberLine]
+    funnel: list[FunnelLine]
+    trend: list[TrendLine]
 
 
 def _week_starts(now: dt.datetime, zone: zoneinfo.ZoneInfo) -> list[dt.datetime]:
@@ -340,12 +367,17 @@ def _week_starts(now: dt.datetime, zone: zoneinfo.ZoneInfo) -> list[dt.datetime]
     return [dt.datetime.combine(monday + dt.timedelta(weeks=n), dt.time.min, tzinfo=zone) for n in range(3)]
 
 
-def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> dict[int, MemberLine]:
-    """The team dashboard's line per active member: won and expected in the period, open and rotting
-    deals, appointments booked this week and next, calls and meetings done this week, open and overdue
-    information requests. FIVE statements: the members and their time zones (each one's week runs on
-    their own clock), their deals grouped by owner, and their activities grouped by owner in three parts
-    (appointments booked, requests open, calls and meetings done)."""
+def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
+    """The team dashboard: per active member, won and expected in the period, open and rotting deals,
+    appointments booked this week and next, calls and meetings done this week, open and overdue
+    information requests, and the weakest step of their funnel against the rest of the team's; the
+    team's funnel (open deals and value, entries and advances per open stage) and its monthly trend of
+    wins. EIGHT statements: the members and their time zones (each one's week runs on their own clock);
+    the default pipeline's open stages; the members' deals grouped by owner and stage; their activities
+    grouped by owner in three parts (appointments booked, requests open, calls and meetings done); their
+    step cohorts (stage entries in the window grouped by owner and stage); their wins per month. The
+    weakest step is the app's pure function (`analytics.funnel.weakest_step`) over the cohorts read here.
+    Not read here: the trend's monthly quotas (two small queries of the quota book in the app)."""
     from django.conf import settings
     from django.db import connection
 
@@ -359,7 +391,7 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> dict[int, Member
         [team_id, True],
     )
     if not members:
-        return {}
+        return TeamFigures({}, [], [])
     start, end = _period_bounds(period)
     won = "d.status = %s AND d.won_at >= %s AND d.won_at < %s"
     won_params = [DealStatus.WON, _datetime(start), _datetime(end)]
@@ -376,21 +408,22 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> dict[int, Member
     # Two parts (numbered), each through its own index: won in the period (owner, won_at), open (owner,
     # status, close date); an owner's won and open rows are put together below.
     deals_sql = f"""
-        SELECT 1, d.owner_id, SUM(d.base_value), COUNT(*), NULL, 0, 0
+        SELECT 1, d.owner_id, NULL, SUM(d.base_value), COUNT(*), NULL, 0, 0, NULL
         FROM {tables["deal"]} d
         WHERE d.owner_id IN ({in_members}) AND {won}
         GROUP BY d.owner_id
         UNION ALL
-        SELECT 2, d.owner_id, NULL, 0,
+        SELECT 2, d.owner_id, d.stage_id, NULL, 0,
                SUM(CASE WHEN {due} THEN d.base_value * {probability} END),
                COUNT(*),
                COUNT(CASE WHEN s.kind = %s AND s.rotting_days IS NOT NULL
                            AND d.stage_entered_at < {since}
-                           AND (d.last_activity_at IS NULL OR d.last_activity_at < {since}) THEN 1 END)
+                           AND (d.last_activity_at IS NULL OR d.last_activity_at < {since}) THEN 1 END),
+               SUM(d.base_value)
         FROM {tables["deal"]} d CROSS JOIN {tables["stage"]} s
         LEFT JOIN {tables["outcome"]} o ON o.stage_id = d.stage_id
         WHERE s.id = d.stage_id AND d.owner_id IN ({in_members}) AND d.status = %s
-        GROUP BY d.owner_id
+        GROUP BY d.owner_id, d.stage_id
     """  # noqa: S608 - table names from the models, values bound
     deals_params = [
         *member_ids,
@@ -403,13 +436,21 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> dict[int, Member
         *member_ids,
         DealStatus.OPEN,
     ]
+    # Per owner: won value and deals, expected value, open and rotting deals; per stage: open deals, value.
     deals: dict[int, list[Any]] = {}
-    for part, owner_id, *figures in sorted(_run(deals_sql, deals_params), key=lambda row: row[0]):
+    open_by_stage: dict[int, list[Any]] = {}
+    for part, owner_id, stage_id, *figures in _run(deals_sql, deals_params):
         line = deals.setdefault(owner_id, [None, 0, None, 0, 0])
         if part == 1:
             line[0:2] = figures[0:2]
-        else:
-            line[2:5] = figures[2:5]
+            continue
+        if figures[2] is not None:
+            line[2] = figures[2] if line[2] is None else line[2] + figures[2]
+        line[3] += figures[3]
+        line[4] += figures[4]
+        stage = open_by_stage.setdefault(stage_id, [0, 0])
+        stage[0] += figures[3]
+        stage[1] += figures[5] or 0
 
     weeks = []
     week_starts = []
@@ -482,17 +523,138 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> dict[int, Member
         for owner_id in member_ids
     }
 
+    stages = _run(
+        f"SELECT s.id, s.name, s.requires_decision_maker FROM {tables['stage']} s "  # noqa: S608
+        f"JOIN {tables['pipeline']} p ON p.id = s.pipeline_id "
+        "WHERE p.is_default = %s AND s.kind = %s ORDER BY s.position",
+        [True, StageKind.OPEN],
+    )
+    cohorts = _team_cohorts(member_ids, [stage[0] for stage in stages], now)
+    weakest = _weakest_steps(stages, cohorts)
+
     lines = {}
     for member_id in member_ids:
         d = deals.get(member_id, (None, 0, None, 0, 0))
         a = activities.get(member_id, (0, 0, 0, 0, 0, 0))
-        lines[member_id] = MemberLine(_money(d[0]), d[1], _money(d[2]), d[3], d[4], *a)
-    return lines
+        lines[member_id] = MemberLine(
+            _money(d[0]), d[1], _money(d[2]), d[3], d[4], *a, weakest.get(member_id)
+        )
+    funnel = []
+    for stage_id, name, _decision_maker in stages:
+        open_deals, open_value = open_by_stage.get(stage_id, (0, 0))
+        entered = sum(cohorts.get(member_id, {}).get(stage_id, (0, 0))[0] for member_id in member_ids)
+        advanced = sum(cohorts.get(member_id, {}).get(stage_id, (0, 0))[1] for member_id in member_ids)
+        funnel.append(FunnelLine(stage_id, name, open_deals, _money(open_value), entered, advanced))
+    return TeamFigures(lines, funnel, _team_trend(member_ids, now))
 
 
-def team_app(*, dashboard: Any) -> dict[int, MemberLine]:
-    """The same figures from `coaching.dashboard.team_dashboard`'s lines."""
-    return {
+def _team_cohorts(
+    member_ids: list[int], stage_ids: list[int], now: dt.datetime
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """Per member and open stage: the deals that first entered it in the weakness window, and how many
+    of them went further (insights.selectors.step_conversions). ONE statement through the stays'
+    (owner, entered) index; the stage as an expression, so its index does not compete."""
+    from salespipe.analytics.selectors import report_window
+    from salespipe.coaching.dashboard import WEAKNESS_WINDOW_DAYS
+
+    tables = _tables()
+    window = report_window(days=WEAKNESS_WINDOW_DAYS, now=now)
+    start = _datetime(window.start)
+    in_members = ", ".join(["%s"] * len(member_ids))
+    in_stages = ", ".join(["%s"] * len(stage_ids))
+    sql = f"""
+        SELECT st.owner_id, st.stage_id, COUNT(*), SUM(CASE WHEN st.advanced THEN 1 ELSE 0 END)
+        FROM {tables["stay"]} st
+        WHERE st.owner_id IN ({in_members}) AND st.stage_id + 0 IN ({in_stages})
+          AND st.entered_at >= %s AND st.entered_at < %s
+          AND (st.previous_entry_at IS NULL OR st.previous_entry_at < %s)
+        GROUP BY st.owner_id, st.stage_id
+    """  # noqa: S608 - table names from the models, values bound
+    found: dict[int, dict[int, tuple[int, int]]] = {}
+    for owner_id, stage_id, entered, advanced in _run(
+        sql, [*member_ids, *stage_ids, start, _datetime(window.end), start]
+    ):
+        found.setdefault(owner_id, {})[stage_id] = (int(entered), int(advanced or 0))
+    return found
+
+
+def _weakest_steps(
+    stages: list[tuple[Any, ...]], cohorts: dict[int, dict[int, tuple[int, int]]]
+) -> dict[int, Any]:
+    """Each member's weakest step against the rest of the team: the app's pure function and thresholds
+    (coaching.selectors.weakest_of) over the cohorts the raw SQL read."""
+    from django.utils.translation import gettext as _
+
+    from salespipe.analytics.funnel import StageCohort, weakest_step
+    from salespipe.coaching.selectors import advice_thresholds
+
+    limits = advice_thresholds()
+    names = [name for _id, name, _decision_maker in stages]
+    appointment = next((index for index, stage in enumerate(stages) if stage[2]), None)
+    answer = {}
+    for owner_id, mine in cohorts.items():
+        own = [StageCohort(stage_id, *mine.get(stage_id, (0, 0))) for stage_id, *_ in stages]
+        rest = [
+            StageCohort(
+                stage_id,
+                sum(other.get(stage_id, (0, 0))[0] for key, other in cohorts.items() if key != owner_id),
+                sum(other.get(stage_id, (0, 0))[1] for key, other in cohorts.items() if key != owner_id),
+            )
+            for stage_id, *_ in stages
+        ]
+        step = weakest_step(
+            own,
+            rest,
+            names=names,
+            won=_("Won"),
+            appointment=appointment,
+            min_trials=limits.min_trials,
+            certainty=limits.certainty_percent / 100,
+        )
+        if step is not None:
+            answer[owner_id] = step
+    return answer
+
+
+def _team_trend(member_ids: list[int], now: dt.datetime) -> list[TrendLine]:
+    """The members' wins per month over the trend's months (coaching.dashboard._trend), in ONE statement
+    of conditional sums through the (owner, won_at) index."""
+    from django.conf import settings
+
+    from salespipe.analytics.periods import add_months, month_period
+    from salespipe.coaching.dashboard import TREND_MONTHS
+    from salespipe.deals.models import DealStatus
+    from salespipe.numbers.selectors import company_today
+
+    tables = _tables()
+    this_month = month_period(company_today(now)).starts_on
+    months = [add_months(this_month, offset) for offset in range(1 - TREND_MONTHS, 1)]
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    bounds = [
+        _datetime(dt.datetime.combine(month, dt.time.min, tzinfo=zone))
+        for month in [*months, add_months(this_month, 1)]
+    ]
+    sums = []
+    params: list[Any] = []
+    for start, end in itertools.pairwise(bounds):
+        sums.append("SUM(CASE WHEN d.won_at >= %s AND d.won_at < %s THEN d.base_value END)")
+        sums.append("COUNT(CASE WHEN d.won_at >= %s AND d.won_at < %s THEN 1 END)")
+        params += [start, end, start, end]
+    in_members = ", ".join(["%s"] * len(member_ids))
+    sql = f"""
+        SELECT {", ".join(sums)} FROM {tables["deal"]} d
+        WHERE d.owner_id IN ({in_members}) AND d.status = %s AND d.won_at >= %s AND d.won_at < %s
+    """  # noqa: S608 - table names from the models, values bound
+    (row,) = _run(sql, [*params, *member_ids, DealStatus.WON, bounds[0], bounds[-1]])
+    return [
+        TrendLine(month, _money(row[2 * index] or 0), int(row[2 * index + 1] or 0))
+        for index, month in enumerate(months)
+    ]
+
+
+def team_app(*, dashboard: Any) -> TeamFigures:
+    """The same figures from `coaching.dashboard.team_dashboard`."""
+    lines = {
         line.user.pk: MemberLine(
             won=line.numbers.won,
             won_deals=line.numbers.won_deals,
@@ -505,9 +667,18 @@ def team_app(*, dashboard: Any) -> dict[int, MemberLine]:
             meetings_done=line.activity.meetings_done,
             info_requests=line.activity.info_requests,
             info_requests_overdue=line.activity.info_requests_overdue,
+            weakest_step=line.weakest_step,
         )
         for line in dashboard.lines
     }
+    funnel = [
+        FunnelLine(
+            stage.stage_id, stage.name, stage.open_deals, stage.open_value, stage.entered, stage.advanced
+        )
+        for stage in dashboard.funnel
+    ]
+    trend = [TrendLine(month.month, month.won, month.won_deals) for month in dashboard.trend]
+    return TeamFigures(lines, funnel, trend)
 
 
 # --- equality -----------------------------------------------------------------------------------------------
@@ -531,6 +702,20 @@ def differences(app: Any, raw: Any, path: str = "") -> list[str]:
             else:
                 found.extend(differences(app[key], raw[key], f"{path}[{key}]"))
         return found
+    if isinstance(app, list) and isinstance(raw, list):
+        if len(app) != len(raw):
+            return [f"{path}: app {len(app)} items, raw SQL {len(raw)}"]
+        return [
+            found
+            for index, (mine, theirs) in enumerate(zip(app, raw, strict=True))
+            for found in differences(mine, theirs, f"{path}[{index}]")
+        ]
+    if isinstance(app, TeamFigures) and isinstance(raw, TeamFigures):
+        return [
+            *differences(app.lines, raw.lines, f"{path}.lines"),
+            *differences(app.funnel, raw.funnel, f"{path}.funnel"),
+            *differences(app.trend, raw.trend, f"{path}.trend"),
+        ]
     if is_dataclass(app) and is_dataclass(raw):
         found = []
         for item in fields(app):
