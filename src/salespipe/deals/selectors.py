@@ -308,6 +308,29 @@ def board_column_totals(
     }
 
 
+# What a board card shows and warns from (deals/board_parts.html, `board_card_from`): a column's page reads
+# these alone, not the deals' two dozen columns and their people's and organizations' whole rows, which
+# took a third of the board's time in building the objects (docs/performance.md).
+CARD_FIELDS = (
+    "title",
+    "value",
+    "currency",
+    "expected_close_date",
+    "version",
+    "stage_entered_at",
+    "last_activity_at",
+    "next_activity_at",
+    "stage",
+    "stage__rotting_days",
+    "owner",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "organization",
+    "organization__name",
+)
+
+
 def _with_card_facts(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     confirmed = DealContact.objects.filter(
         deal_id=OuterRef("pk"), role__in=BUYING_AUTHORITY_ROLES, authority_confirmed_at__isnull=False
@@ -315,6 +338,7 @@ def _with_card_facts(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     return (
         deals.select_related(None)
         .select_related("organization", "owner", "stage")
+        .only(*CARD_FIELDS)
         .annotate(decision_maker_confirmed=Exists(confirmed))
     )
 
