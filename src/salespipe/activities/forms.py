@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from salespipe.activities.models import ActivityKind, ActivityOutcome
+from salespipe.core.widgets import QuickInput, QuickSelect, QuickTextarea
 from salespipe.deals.forms import DateInput
 
 KIND_CHOICES: list[tuple[str, Any]] = ActivityKind.choices
@@ -38,7 +39,7 @@ def outcome_choices(kind: str) -> list[tuple[str, Any]]:
     return _NONE + [(value, label) for value, label in OUTCOME_CHOICES if value in offered]
 
 
-class TimeInput(forms.TimeInput):
+class TimeInput(QuickInput, forms.TimeInput):
     input_type = "time"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
@@ -103,8 +104,11 @@ class RecordForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=_NONE + OUTCOME_CHOICES, required=False)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Widgets written in Python: the agenda shows this form for each of up to 80 activities.
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=_NONE + OUTCOME_CHOICES, required=False, widget=QuickSelect
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=QuickTextarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

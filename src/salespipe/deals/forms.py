@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from salespipe.core.widgets import QuickInput
 from salespipe.deals.models import AuthorityConfirmation, ContactRole, DealSource, Urgency
 from salespipe.people.models import User
 
@@ -21,7 +22,7 @@ CONFIRMATION_CHOICES: list[tuple[str, Any]] = AuthorityConfirmation.choices
 _NONE: list[tuple[str, Any]] = [("", "—")]
 
 
-class DateInput(forms.DateInput):
+class DateInput(QuickInput, forms.DateInput):
     """A browser date picker; it sends and expects ISO dates whatever the page's language."""
 
     input_type = "date"
