@@ -28,6 +28,7 @@ from salespipe.analytics.advice import (
     WEAK_STEP,
     AdviceItem,
 )
+from salespipe.coaching import selectors as coaching_selectors
 from salespipe.coaching.selectors import Advice, advice_for
 from salespipe.deals.models import Stage
 from salespipe.deals.services import deal_move
@@ -336,6 +337,47 @@ def test_a_deal_stalled_well_past_the_team_s_median_days_in_its_stage_calls_for_
     assert found.evidence["stage_medians"] == [
         {"stage": "Qualified", "days": 5.0, "exits": 5, "basis": "team"}
     ]
+
+
+def test_a_busy_team_s_median_is_that_of_its_most_recent_exits(
+    rep: User, teammate: User, open_deal: Any, stages: dict[str, Stage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a team that left Qualified 13 times in the half year, more than a sample of 5 (scaled down from
+    # 2,000): 8 deals long ago that stayed 30 days, then 5 in the last month that stayed 5
+    monkeypatch.setattr(coaching_selectors, "TEAM_EXIT_SAMPLE", 5)
+    for days_in, left in [(30, 170), (30, 160), (30, 150), (30, 140), (30, 130), (30, 120), (30, 110)]:
+        stay(
+            open_deal(teammate, "Appointment"),
+            stages["Qualified"],
+            entered=days_ago(left + days_in),
+            left=days_ago(left),
+            to=stages["Appointment"],
+        )
+    stay(
+        open_deal(teammate, "Appointment"),
+        stages["Qualified"],
+        entered=days_ago(130),
+        left=days_ago(100),
+        to=stages["Appointment"],
+    )
+    for left in (25, 20, 15, 10, 5):
+        stay(
+            open_deal(teammate, "Appointment"),
+            stages["Qualified"],
+            entered=days_ago(left + 5),
+            left=days_ago(left),
+            to=stages["Appointment"],
+        )
+    stalled = open_deal(rep, "Qualified", stage_entered_at=days_ago(12))
+
+    # when
+    found = item(rep, OFFER_TRIAL_OR_DEMO)
+
+    # then the median is of the exits in the last 180 × 5/13 = 69 days: the five recent ones, 5 days each
+    assert found.evidence["stage_medians"] == [
+        {"stage": "Qualified", "days": 5.0, "exits": 5, "basis": "team"}
+    ]
+    assert [listed["id"] for listed in found.evidence["biggest"]] == [stalled.pk]
 
 
 def test_a_stalled_deal_that_had_a_trial_is_not_offered_one_again(

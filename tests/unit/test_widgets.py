@@ -25,7 +25,12 @@ def _django(widget: forms.Widget, name: str, value: Any, attrs: dict[str, Any] |
     return forms.Widget.render(widget, name, value, attrs)
 
 
-CHOICES = [("", "—"), ("connected", "Connected"), ("no_answer", "No answer <maybe>"), ("l&m", "Left & message")]
+CHOICES = [
+    ("", "—"),
+    ("connected", "Connected"),
+    ("no_answer", "No answer <maybe>"),
+    ("l&m", "Left & message"),
+]
 
 CASES = [
     (QuickSelect(choices=CHOICES), "outcome", "", None),
