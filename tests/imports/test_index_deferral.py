@@ -101,9 +101,11 @@ def test_a_table_already_bigger_than_the_rest_of_the_file_keeps_its_indexes(
         run_import(_deals(40, first=61))
 
     # then only the organizations' indexes were dropped (and built again)
-    assert _dropped(captured) == _deferrable("directory_organization") == {
-        "directory_organization_created_by_id_f9c718ee"
-    }
+    assert (
+        _dropped(captured)
+        == _deferrable("directory_organization")
+        == {"directory_organization_created_by_id_f9c718ee"}
+    )
     assert Deal.objects.count() == 100
 
 
