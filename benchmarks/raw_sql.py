@@ -336,16 +336,6 @@ class MemberLine:
 
 
 @dataclass(frozen=True)
-class FunnelLine:
-    stage_id: int
-    name: str
-    open_deals: int
-    open_value: Decimal
-    entered: int
-    advanced: int
-
-
-@dataclass(frozen=True)
 class TrendLine:
     month: dt.date
     won: Decimal
@@ -355,7 +345,7 @@ class TrendLine:
 @dataclass(frozen=True)
 class TeamFigures:
     lines: dict[int, MemberLine]
-    funnel: list[FunnelLine]
+    funnel: list[Any]  # coaching.dashboard.FunnelStage, as the app's
     trend: list[TrendLine]
 
 
@@ -383,6 +373,7 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
 
     from salespipe.activities.models import ActivityKind
     from salespipe.analytics.selectors import NOT_HELD
+    from salespipe.coaching.dashboard import FunnelStage
     from salespipe.deals.models import DealStatus, StageKind
 
     tables = _tables()
@@ -544,7 +535,7 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
         open_deals, open_value = open_by_stage.get(stage_id, (0, 0))
         entered = sum(cohorts.get(member_id, {}).get(stage_id, (0, 0))[0] for member_id in member_ids)
         advanced = sum(cohorts.get(member_id, {}).get(stage_id, (0, 0))[1] for member_id in member_ids)
-        funnel.append(FunnelLine(stage_id, name, open_deals, _money(open_value), entered, advanced))
+        funnel.append(FunnelStage(stage_id, name, open_deals, _money(open_value), entered, advanced))
     return TeamFigures(lines, funnel, _team_trend(member_ids, now))
 
 
@@ -671,14 +662,8 @@ def team_app(*, dashboard: Any) -> TeamFigures:
         )
         for line in dashboard.lines
     }
-    funnel = [
-        FunnelLine(
-            stage.stage_id, stage.name, stage.open_deals, stage.open_value, stage.entered, stage.advanced
-        )
-        for stage in dashboard.funnel
-    ]
     trend = [TrendLine(month.month, month.won, month.won_deals) for month in dashboard.trend]
-    return TeamFigures(lines, funnel, trend)
+    return TeamFigures(lines, list(dashboard.funnel), trend)
 
 
 # --- equality -----------------------------------------------------------------------------------------------

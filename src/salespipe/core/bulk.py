@@ -175,6 +175,13 @@ def plain_indexes(connection: BaseDatabaseWrapper, table: str) -> list[tuple[str
         return [(str(name), str(statement)) for name, statement in cursor.fetchall()]
 
 
+def indexes_drop(connection: BaseDatabaseWrapper, names: Sequence[str]) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+
+
 @contextmanager
 def indexes_deferred(
     connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Model]]
@@ -187,12 +194,9 @@ def indexes_deferred(
     missing, and then the half-loaded database is to be thrown away anyway.
     """
     dropped = [index for model in model_list for index in plain_indexes(connection, model._meta.db_table)]
-    quote = connection.ops.quote_name
     if dropped and connection.vendor == "postgresql" and connection.in_atomic_block:
         connection.check_constraints()  # PostgreSQL changes no index while deferred checks are pending
-    with connection.cursor() as cursor:
-        for name, _ in dropped:
-            cursor.execute(f"DROP INDEX {quote(name)}")
+    indexes_drop(connection, [name for name, _ in dropped])
     try:
         yield
     finally:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from django.db import connection, models
 
 from salespipe.activities.models import Activity
-from salespipe.core.bulk import analyze, plain_indexes
+from salespipe.core.bulk import analyze, indexes_drop, plain_indexes
 from salespipe.deals.models import Deal, StageChange, StageStay
 from salespipe.directory.models import Organization, Person
 from salespipe.imports.fields import Entity
@@ -73,10 +73,7 @@ def indexes_deferred(job: ImportJob, model_list: list[type[models.Model]]) -> It
         return
     # Committed before anything is dropped: the record is what rebuilds them after a killed process.
     ImportJob.objects.filter(pk=job.pk).update(indexes_dropped=dropped)
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for name, _ in dropped:
-            cursor.execute(f"DROP INDEX {quote(name)}")
+    indexes_drop(connection, [name for name, _ in dropped])
     try:
         yield
     finally:
