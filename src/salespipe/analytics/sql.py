@@ -18,7 +18,7 @@ from django.db import NotSupportedError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 
-from salespipe.analytics.followups import percentile, sorted_percentile
+from salespipe.analytics.followups import sorted_percentile
 
 PERCENTILE_FUNCTION = "salespipe_percentile"
 LEVELS = ("owner", "team", "all")
@@ -39,12 +39,10 @@ class _SqlitePercentile:
         self.fraction = fraction
 
     def finalize(self) -> float | None:
-        values = self.values
-        # Day counts arrive as floats: sorted in place, without `percentile`'s conversion of each.
-        if all(type(value) is float for value in values):
-            values.sort()
-            return sorted_percentile(values, self.fraction)
-        return percentile(values, self.fraction)
+        # SQLite hands over ints and floats only: sorted in place, without `percentile`'s copy converting
+        # each to a float (a busy team's page reads a hundred thousand day counts).
+        self.values.sort()
+        return sorted_percentile(self.values, self.fraction)
 
 
 def _vendor(db: BaseDatabaseWrapper) -> str:

@@ -96,23 +96,20 @@ def _deferrable(model: type[models.Model]) -> list[list[str]]:
     ]
 
 
-def dropped_indexes_rebuild() -> int:
-    """Build the indexes that imports killed mid-way left dropped; returns how many were built."""
-    built = 0
+def dropped_indexes_rebuild() -> None:
+    """Build the indexes that imports killed mid-way left dropped."""
     if connection.vendor != "sqlite":
-        return built
+        return
     for job in ImportJob.objects.exclude(indexes_dropped=[]).only("pk", "indexes_dropped"):
-        built += _build(job.indexes_dropped)
+        _build(job.indexes_dropped)
         ImportJob.objects.filter(pk=job.pk).update(indexes_dropped=[])
-    return built
 
 
-def _build(indexes: list[list[str]]) -> int:
+def _build(indexes: list[list[str]]) -> None:
     """Create the named indexes that do not exist (another import's rebuild may have got there first)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         existing = {str(name) for (name,) in cursor.fetchall()}
-        missing = [statement for name, statement in indexes if name not in existing]
-        for statement in missing:
-            cursor.execute(statement)
-    return len(missing)
+        for name, statement in indexes:
+            if name not in existing:
+                cursor.execute(statement)
