@@ -31,7 +31,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
-    CharField,
     Count,
     F,
     IntegerField,
@@ -396,28 +395,30 @@ def _cohort_counts(
     scope: InsightsScope, *, months: int, window: bool = True
 ) -> tuple[list[StageCohort], list[MonthConversion]]:
     """The stage cohorts of the window (when `window`) and of each of the last `months` calendar months,
-    from ONE reading of the stage entries since the earlier of the two starts, grouped both ways."""
+    from ONE reading of the stage entries since the earlier of the two starts, counted once."""
     end = scope.window.end
     this_month = timezone.localtime(end, _company_zone()).date().replace(day=1)
     firsts = [add_months(this_month, offset) for offset in range(1 - months, 1)]
     bounds = [_month_start(first) for first in [*firsts, add_months(this_month, 1)]]
-    starts = ([scope.window.start] if window else []) + ([bounds[0]] if months else [])
-    # The month as text from the time's position between the boundaries: the company's months, on
-    # SQLite and PostgreSQL alike, with no date function called per row.
-    month_of = Case(
-        *(
-            When(entered_at__gte=start, entered_at__lt=stop, then=Value(f"{first:%Y-%m}"))
-            for first, start, stop in zip(firsts, bounds, bounds[1:], strict=False)
-        ),
-        default=Value(""),
-        output_field=CharField(),
-    )
     window_start = scope.window.start
+    starts = ([window_start] if window else []) + ([bounds[0]] if months else [])
+    # The entry's month (its place in `firsts`; -1 for none), from the boundaries in order: each row stops
+    # at the first it is before, so no date function runs per row and the months are the company's on
+    # SQLite and PostgreSQL alike.
+    month_of = Case(
+        When(entered_at__lt=bounds[0], then=Value(-1)),
+        *(When(entered_at__lt=stop, then=Value(index)) for index, stop in enumerate(bounds[1:])),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
     # Each deal once per cohort: its first entry into the stage in the window, and in its month.
-    first_in_window = _flag(Q(entered_at__gte=window_start) & _first_since(window_start))
+    first_in_window = (
+        _flag(Q(entered_at__gte=window_start) & _first_since(window_start)) if window else Value(0)
+    )
     first_in_month = Case(
+        When(entered_at__lt=bounds[0], then=Value(0)),
         *(
-            When(Q(entered_at__gte=start, entered_at__lt=stop) & _first_since(start), then=Value(1))
+            When(entered_at__lt=stop, then=_flag(_first_since(start)))
             for start, stop in itertools.pairwise(bounds)
         ),
         default=Value(0),
@@ -426,30 +427,26 @@ def _cohort_counts(
     rows = (
         _entries(scope, min(starts), end)
         .annotate(k_month=month_of, k_first_window=first_in_window, k_first_month=first_in_month)
-        .values("k_month", "k_first_window", "k_first_month", "k_stage", "k_advanced")
+        .values("k_stage", "k_month", "k_first_window", "k_first_month", "k_advanced")
+        # One grouping of a few hundred rows at most, added up both ways here: SQLite groups by sorting,
+        # and a second grouping of the same entries cost as much again.
+        .annotate(entries=Count("*"))
+        .order_by()
     )
-    measures = [
-        sql.Measure("entered", "SUM(k_first_window)"),
-        sql.Measure("advanced", "SUM(k_first_window * k_advanced)"),
-        sql.Measure("entered_in_month", "SUM(k_first_month)"),
-        sql.Measure("advanced_in_month", "SUM(k_first_month * k_advanced)"),
-    ]
-    by_window, by_month = _grouped(
-        rows,
-        measures,
-        Grouping(("k_stage",), "k_first_window = 1" if window else "0 = 1"),
-        Grouping(("k_stage", "k_month"), "k_first_month = 1"),
-    )
-    in_window_counts = {row["key_1"]: (int(row["entered"]), int(row["advanced"])) for row in by_window}
-    month_counts: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for row in by_month:
-        month_counts[row["key_2"]][row["key_1"]] = (
-            int(row["entered_in_month"]),
-            int(row["advanced_in_month"]),
-        )
+    in_window: dict[int, tuple[int, int]] = {}
+    in_month: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for row in rows:
+        stage, entries = row["k_stage"], row["entries"]
+        advanced = entries if row["k_advanced"] else 0
+        if row["k_first_window"]:
+            entered_before, advanced_before = in_window.get(stage, (0, 0))
+            in_window[stage] = (entered_before + entries, advanced_before + advanced)
+        if row["k_first_month"] and row["k_month"] >= 0:
+            entered_before, advanced_before = in_month[row["k_month"]].get(stage, (0, 0))
+            in_month[row["k_month"]][stage] = (entered_before + entries, advanced_before + advanced)
     return (
-        _cohorts(scope, in_window_counts) if window else [],
-        [MonthConversion(first, _cohorts(scope, month_counts[f"{first:%Y-%m}"])) for first in firsts],
+        _cohorts(scope, in_window) if window else [],
+        [MonthConversion(first, _cohorts(scope, in_month[index])) for index, first in enumerate(firsts)],
     )
 
 
