@@ -10,7 +10,7 @@ import time_machine
 
 from salespipe.activities.models import ActivityOutcome
 from salespipe.analytics.followups import ClosedDeals
-from salespipe.analytics.selectors import FreemiumStats, freemium_report
+from salespipe.analytics.selectors import FreemiumStats, freemium_report, freemium_total, report_scope
 from salespipe.core.errors import NotFound
 from salespipe.people.models import Team, User
 from tests.analytics.conftest import NOW, activity, days_ago
@@ -172,3 +172,20 @@ def test_the_report_runs_three_queries_whoever_asks(
     for actor in (rep, manager, admin_user):
         with django_assert_num_queries(REPORT_QUERIES):
             freemium_report(actor=actor)
+
+
+@pytest.mark.usefixtures("history")
+def test_the_total_alone_is_the_reports_total_in_one_query(
+    rep: User, manager: User, admin_user: User, django_assert_num_queries: Any
+) -> None:
+    for actor in (rep, manager, admin_user):
+        # given
+        scope = report_scope(actor=actor)
+
+        # when
+        with django_assert_num_queries(1):
+            total = freemium_total(scope=scope)
+
+        # then
+        assert total == freemium_report(actor=actor, scope=scope).total
+    assert freemium_total(scope=report_scope(actor=admin_user)).deals == 10

@@ -320,6 +320,29 @@ def _done_before_closing(kind: str) -> Exists:
     )
 
 
+def _freemium_rows(scope: ReportScope, window: ReportWindow) -> QuerySet[Any, Any]:
+    """The deals won or lost in the window, each flagged by the trials, demos and gifts done on it."""
+    closed = Q(status=DealStatus.WON, won_at__gte=window.start, won_at__lt=window.end) | Q(
+        status=DealStatus.LOST, lost_at__gte=window.start, lost_at__lt=window.end
+    )
+    flags = {
+        f"k_{kind}": Case(When(_done_before_closing(kind), then=1), default=0)
+        for kind in (ActivityKind.TRIAL, ActivityKind.DEMO, ActivityKind.GIFT)
+    }
+    return (
+        Deal.objects.filter(scope.rows, closed)
+        .annotate(
+            k_owner=F("owner_id"),
+            k_team=F("owner__team_id"),
+            k_won=Case(When(status=DealStatus.WON, then=1), default=0),
+            k_created=F("created_at"),
+            k_won_at=F("won_at"),
+            **flags,
+        )
+        .values("k_owner", "k_team", "k_won", "k_created", "k_won_at", *flags)
+    )
+
+
 def freemium_report(
     *,
     actor: User,
@@ -334,27 +357,18 @@ def freemium_report(
     creation to won) with and without."""
     window = report_window(days=days, now=now)
     scope = _scope(actor, scope, team_id, owner_id)
-    closed = Q(status=DealStatus.WON, won_at__gte=window.start, won_at__lt=window.end) | Q(
-        status=DealStatus.LOST, lost_at__gte=window.start, lost_at__lt=window.end
-    )
-    flags = {
-        f"k_{kind}": Case(When(_done_before_closing(kind), then=1), default=0)
-        for kind in (ActivityKind.TRIAL, ActivityKind.DEMO, ActivityKind.GIFT)
-    }
-    rows = (
-        Deal.objects.filter(scope.rows, closed)
-        .annotate(
-            k_owner=F("owner_id"),
-            k_team=F("owner__team_id"),
-            k_won=Case(When(status=DealStatus.WON, then=1), default=0),
-            k_created=F("created_at"),
-            k_won_at=F("won_at"),
-            **flags,
-        )
-        .values("k_owner", "k_team", "k_won", "k_created", "k_won_at", *flags)
-    )
-    groups = sql.rollup(rows, _freemium_measures())
+    groups = sql.rollup(_freemium_rows(scope, window), _freemium_measures())
     return _report(scope, window, groups, _freemium_stats, lambda stats: stats.deals > 0)
+
+
+def freemium_total(
+    *, scope: ReportScope, days: int = FREEMIUM_WINDOW_DAYS, now: dt.datetime | None = None
+) -> FreemiumStats:
+    """`freemium_report`'s total alone (what Insights shows): one query, without the per-owner and
+    per-team groupings."""
+    window = report_window(days=days, now=now)
+    groups = sql.rollup(_freemium_rows(scope, window), _freemium_measures(), levels=("all",))
+    return _freemium_stats(groups.get(("all", None)))
 
 
 # --- deal suggestions -----------------------------------------------------------------------------------

@@ -89,26 +89,41 @@ class Measure:
 
 
 def rollup(
-    rows: QuerySet[Any, Any], measures: Sequence[Measure]
+    rows: QuerySet[Any, Any], measures: Sequence[Measure], *, levels: Sequence[str] = LEVELS
 ) -> dict[tuple[str, int | None], dict[str, Any]]:
-    """The measures over `rows` per owner, per team and over all of them, in ONE query.
+    """The measures over `rows` per owner, per team and over all of them (or at the `levels` asked), in
+    ONE query.
 
     `rows` is a `.values()` queryset naming its owner `k_owner` and the owner's team `k_team`. It is
-    computed once, as a common table expression (PostgreSQL materialises one used three times), and
-    grouped three ways joined by UNION ALL. Answers `{("owner", id): {...}, ("team", id): {...},
-    ("all", None): {...}}`; a team key of None stands for owners without a team."""
+    computed once, as a materialised common table expression, and grouped each way asked, joined by
+    UNION ALL. Answers `{("owner", id): {...}, ("team", id): {...}, ("all", None): {...}}`; a team key of
+    None stands for owners without a team. A page that shows only the total asks for `levels=("all",)`:
+    the other groupings sort the rows and cost about as much again."""
+    unknown = set(levels) - set(LEVELS)
+    if unknown or not levels:
+        raise ValueError(f"levels are some of {LEVELS}, not {tuple(levels)}")
     try:
         inner_sql, params = rows.order_by().query.sql_with_params()
     except EmptyResultSet:
         return {}
     columns = ", ".join(f"{measure.sql} AS {measure.name}" for measure in measures)
     # Fixed text and the measures' SQL from this package only; the values are the inner query's parameters.
-    grouped = [
-        f"SELECT 'owner' AS grouping_level, k_owner AS grouping_key, {columns} FROM report GROUP BY k_owner",  # noqa: S608
-        f"SELECT 'team', k_team, {columns} FROM report GROUP BY k_team",  # noqa: S608
-        f"SELECT 'all', NULL, {columns} FROM report",  # noqa: S608
-    ]
-    statement = f"WITH report AS ({inner_sql}) " + " UNION ALL ".join(grouped)
+    # (level, key column, GROUP BY): fixed text; the measures' SQL is this package's, the values are the
+    # inner query's parameters.
+    groupings = {
+        "owner": ("k_owner", " GROUP BY k_owner"),
+        "team": ("k_team", " GROUP BY k_team"),
+        "all": ("NULL", ""),
+    }
+    grouped = {
+        level: f"SELECT '{level}' AS grouping_level, {key} AS grouping_key, {columns} FROM report{group_by}"  # noqa: S608
+        for level, (key, group_by) in groupings.items()
+    }
+    # MATERIALIZED even when read once: a measure naming a column twice would otherwise compute it twice,
+    # a correlated subquery (the freemium flags) included: three times slower on SQLite.
+    statement = f"WITH report AS MATERIALIZED ({inner_sql}) " + " UNION ALL ".join(
+        grouped[level] for level in LEVELS if level in levels
+    )
     prepare()
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

@@ -4,7 +4,7 @@ Per open stage of the chosen pipeline (the default one unless another is named):
 (count, value, weighted value), the cohort conversion to a further stage and the median days deals spent
 in the stage; for the deals closed in the window: win rate, median cycle, average won value and the sales
 velocity they give the open pipeline; why deals were lost; the activities done; and whether trials, demos
-and gifts helped (`analytics.selectors.freemium_report`, for the same people and window). The formulas
+and gifts helped (`analytics.selectors.freemium_total`, for the same people and window). The formulas
 are in `analytics/funnel.py` and docs/insights.md.
 
 Whose deals (`insights_scope`): a rep's own; a manager's own and their teams' members'; an admin's
@@ -52,7 +52,7 @@ from salespipe.analytics.selectors import (
     FreemiumStats,
     ReportScope,
     ReportWindow,
-    freemium_report,
+    freemium_total,
     report_scope,
     report_window,
 )
@@ -133,7 +133,7 @@ class InsightsScope:
 
     @property
     def report_scope(self) -> ReportScope:
-        """The same rows as a `ReportScope` whose total is exactly them (for `freemium_report`)."""
+        """The same rows as a `ReportScope` whose total is exactly them (for `freemium_total`)."""
         ids = self.owner_ids
         if ids is None:
             return ReportScope(people=[], teams=[], everything=True)
@@ -603,10 +603,7 @@ def activity_counts(scope: InsightsScope) -> dict[str, int]:
 def freemium_effect(scope: InsightsScope) -> FreemiumStats:
     """Deals closed in the window with and without a trial, demo or gift done before closing, for the
     same people (every pipeline): the follow-up reports' own figures (one query)."""
-    report = freemium_report(
-        actor=scope.actor, days=scope.window.days, now=scope.window.end, scope=scope.report_scope
-    )
-    return report.total
+    return freemium_total(scope=scope.report_scope, days=scope.window.days, now=scope.window.end)
 
 
 # --- the whole picture ----------------------------------------------------------------------------------

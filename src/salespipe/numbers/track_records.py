@@ -97,7 +97,7 @@ def _record(row: dict[str, Any] | None, calls: int, meetings: int) -> TrackRecor
 
 def track_record_live(rows: Q, since: dt.datetime) -> TrackRecord:
     """The record of the deals and activities matching `rows`: two queries."""
-    groups = sql.rollup(_closed_deals(rows, since), _measures())
+    groups = sql.rollup(_closed_deals(rows, since), _measures(), levels=("all",))
     counts = _done(rows, since).aggregate(calls=_CALLS, meetings=_MEETINGS)
     return _record(groups.get(("all", None)), counts["calls"] or 0, counts["meetings"] or 0)
 
