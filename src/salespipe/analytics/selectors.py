@@ -329,7 +329,7 @@ def _freemium_rows(scope: ReportScope, window: ReportWindow) -> QuerySet[Any, An
         f"k_{kind}": Case(When(_done_before_closing(kind), then=1), default=0)
         for kind in (ActivityKind.TRIAL, ActivityKind.DEMO, ActivityKind.GIFT)
     }
-    return (
+    rows: QuerySet[Any, Any] = (
         Deal.objects.filter(scope.rows, closed)
         .annotate(
             k_owner=F("owner_id"),
@@ -341,6 +341,7 @@ def _freemium_rows(scope: ReportScope, window: ReportWindow) -> QuerySet[Any, An
         )
         .values("k_owner", "k_team", "k_won", "k_created", "k_won_at", *flags)
     )
+    return rows
 
 
 def freemium_report(
