@@ -282,11 +282,19 @@ def analyze(connection: BaseDatabaseWrapper, model_list: Sequence[type[models.Mo
     """Give the query planner statistics for freshly loaded tables: PostgreSQL's autovacuum would get
     there later, SQLite never by itself. Without them SQLite picks indexes blind and walks, say, the
     whole company's wins of six months instead of one team's (170 ms instead of 30 at a million deals).
-    A full count: SQLite's sampled `analysis_limit` guesses far off on these tables."""
+    A full count: SQLite's sampled `analysis_limit` guesses far off on these tables.
+
+    PostgreSQL also gets a VACUUM when not inside a transaction (it cannot run in one): it marks the
+    loaded pages all-visible, without which every index-only scan visits the table for each row until
+    autovacuum comes round. At a million deals that made the advice pages 290 ms instead of 140 and the
+    team's insights 540 ms instead of 436, for 4 s of vacuuming after the load."""
     quote = connection.ops.quote_name
+    command = "ANALYZE"
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        command = "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         for model in model_list:
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+            cursor.execute(f"{command} {quote(model._meta.db_table)}")
 
 
 class Clock:
