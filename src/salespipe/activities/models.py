@@ -90,12 +90,16 @@ class Activity(models.Model):
         verbose_name_plural = _("activities")
         indexes = [
             # The agenda: a user's planned (not done, not cancelled) activities by due time.
+            # The kind rides along so that counts of planned meetings or requests (the team page) are read
+            # from the index alone, not from each planned activity's row (PostgreSQL: 8,500 heap pages
+            # for a team's two weeks at a million deals).
             models.Index(
-                fields=["owner", "due_at"],
+                fields=["owner", "due_at", "kind"],
                 condition=Q(done_at__isnull=True, cancelled_at__isnull=True),
                 name="activity_owner_planned",
             ),
-            models.Index(fields=["owner", "kind", "done_at"], name="activity_owner_kind_done"),
+            # The outcome too: calls and meetings done are counted leaving out those not held.
+            models.Index(fields=["owner", "kind", "done_at", "outcome"], name="activity_owner_kind_done"),
             models.Index(fields=["deal", "due_at"], name="activity_deal_due"),
             models.Index(fields=["deal", "done_at"], name="activity_deal_done"),
             # Was a trial, demo or gift done on the deal before it closed, and did it take place: the

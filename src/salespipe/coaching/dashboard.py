@@ -335,8 +335,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
         )
         .values("owner_id")
         .annotate(
-            this_week=Count("pk", filter=_per_zone(users, now, "due_at", (0, 1))),
-            next_week=Count("pk", filter=_per_zone(users, now, "due_at", (1, 2))),
+            this_week=Count("owner_id", filter=_per_zone(users, now, "due_at", (0, 1))),
+            next_week=Count("owner_id", filter=_per_zone(users, now, "due_at", (1, 2))),
             calls=zero,
             meetings=zero,
             requests=zero,
@@ -352,8 +352,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
             next_week=zero,
             calls=zero,
             meetings=zero,
-            requests=Count("pk"),
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            requests=Count("owner_id"),
+            overdue=Count("owner_id", filter=Q(due_at__lt=now)),
         )
         .order_by()
     )
@@ -369,8 +369,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
         .annotate(
             this_week=zero,
             next_week=zero,
-            calls=Count("pk", filter=Q(kind=ActivityKind.CALL)),
-            meetings=Count("pk", filter=Q(kind__in=APPOINTMENT_KINDS) & ~Q(outcome__in=NOT_HELD)),
+            calls=Count("owner_id", filter=Q(kind=ActivityKind.CALL)),
+            meetings=Count("owner_id", filter=Q(kind__in=APPOINTMENT_KINDS) & ~Q(outcome__in=NOT_HELD)),
             requests=zero,
             overdue=zero,
         )
