@@ -310,7 +310,9 @@ def board_column_totals(
 
 # What a board card shows and warns from (deals/board_parts.html, `board_card_from`): a column's page reads
 # these alone, not the deals' two dozen columns and their people's and organizations' whole rows, which
-# took a third of the board's time in building the objects (docs/performance.md).
+# took a third of the board's time in building the objects (docs/performance.md). The stage's rotting days
+# and the organization's name come as values on the deal (`stage_rotting_days`, `organization_name`), not as
+# a stage and an organization object per card.
 CARD_FIELDS = (
     "title",
     "value",
@@ -321,13 +323,11 @@ CARD_FIELDS = (
     "last_activity_at",
     "next_activity_at",
     "stage",
-    "stage__rotting_days",
     "owner",
     "owner__username",
     "owner__first_name",
     "owner__last_name",
     "organization",
-    "organization__name",
 )
 
 
@@ -337,18 +337,23 @@ def _with_card_facts(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     )
     return (
         deals.select_related(None)
-        .select_related("organization", "owner", "stage")
+        .select_related("owner")
         .only(*CARD_FIELDS)
-        .annotate(decision_maker_confirmed=Exists(confirmed))
+        .annotate(
+            decision_maker_confirmed=Exists(confirmed),
+            stage_rotting_days=F("stage__rotting_days"),
+            organization_name=F("organization__name"),
+        )
     )
 
 
 def board_card_from(deal: Deal, *, now: dt.datetime) -> BoardCard:
-    """The board's warnings for a deal: rotting (no completed activity and no stage change for the stage's
-    rotting days), an overdue next activity, no next activity at all, no confirmed decision maker."""
+    """The board's warnings for a deal read by `_with_card_facts`: rotting (no completed activity and no
+    stage change for the stage's rotting days), an overdue next activity, no next activity at all, no
+    confirmed decision maker."""
     last_progress = max(deal.stage_entered_at, deal.last_activity_at or deal.stage_entered_at)
     idle_days = max((now - last_progress).days, 0)
-    rotting_days = deal.stage.rotting_days
+    rotting_days: int | None = deal.stage_rotting_days  # type: ignore[attr-defined] # `_with_card_facts`
     return BoardCard(
         deal=deal,
         decision_maker_confirmed=bool(getattr(deal, "decision_maker_confirmed", False)),
