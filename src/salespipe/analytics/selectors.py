@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -418,6 +419,8 @@ def _entries_into(stage_id: int) -> QuerySet[StageChange]:
     (`to_stage_id + 0`) so that no index on it can serve: SQLite, which keeps no statistics, would
     otherwise walk every entry into the stage for each deal instead of the deal's few stage changes
     (seconds instead of milliseconds on 50 000 deals)."""
+    if connection.vendor != "sqlite":  # PostgreSQL estimates the plain column from its statistics
+        return StageChange.objects.filter(to_stage_id=stage_id)
     return StageChange.objects.alias(into_stage=F("to_stage_id") + 0).filter(into_stage=stage_id)
 
 
@@ -462,9 +465,14 @@ def _samples(deal: Deal, zone: dt.tzinfo) -> _Samples:
     bases = _bases(deal)
     ever_won = Deal.objects.filter(won_at__isnull=False).exclude(pk=deal.pk)
     won = ever_won.filter(status=DealStatus.WON)
+    # Only won deals have a `won_at` (the services clear it when a deal leaves won), so both find the same
+    # deals. SQLite is steered to a narrow basis's own index by leaving the status out (`_Basis`);
+    # PostgreSQL weighs its statistics and, given the status, walks the owner's won deals newest first
+    # through `deal_owner_won` and stops at enough (a manager's deal page at 1M: 41 ms → 2 ms for that part).
+    narrow_won = ever_won if connection.vendor == "sqlite" else won
     union = sql.union_of_ids(
         [
-            (ever_won if basis.narrow else won)
+            (narrow_won if basis.narrow else won)
             .filter(basis.condition)
             .order_by("-won_at", "-id")
             .values("id")[: basis.limit]
