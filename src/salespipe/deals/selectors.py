@@ -161,11 +161,31 @@ class BoardCursor:
     deal_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class CardDeal:
+    """What a board card shows of its deal (deals/board_parts.html), read as values: a model object per
+    card, with its owner's and organization's, took as long as the query itself (docs/performance.md).
+    `owner` is a `User` holding the names only, one per owner however many cards they have."""
+
+    pk: int
+    title: str
+    value: Decimal
+    currency: str
+    expected_close_date: dt.date | None
+    version: int
+    stage_id: int
+    stage_entered_at: dt.datetime
+    last_activity_at: dt.datetime | None
+    next_activity_at: dt.datetime | None
+    owner: User
+    organization_name: str | None
+
+
 @dataclass(frozen=True)
 class BoardCard:
     """A deal as the board shows it, with the warnings a salesperson acts on."""
 
-    deal: Deal
+    deal: CardDeal
     decision_maker_confirmed: bool
     rotting: bool
     days_without_progress: int
@@ -308,55 +328,90 @@ def board_column_totals(
     }
 
 
-# What a board card shows and warns from (deals/board_parts.html, `board_card_from`): a column's page reads
-# these alone, not the deals' two dozen columns and their people's and organizations' whole rows, which
-# took a third of the board's time in building the objects (docs/performance.md). The stage's rotting days
-# and the organization's name come as values on the deal (`stage_rotting_days`, `organization_name`), not as
-# a stage and an organization object per card.
-CARD_FIELDS = (
+# What a board card shows and warns from (deals/board_parts.html, `_card`), in `_cards`' order: a column's
+# page reads these values alone, not the deals' two dozen columns and their people's, stages' and
+# organizations' whole rows.
+_CARD_VALUES = (
+    "pk",
     "title",
     "value",
     "currency",
     "expected_close_date",
     "version",
+    "stage_id",
     "stage_entered_at",
     "last_activity_at",
     "next_activity_at",
-    "stage",
-    "owner",
+    "owner_id",
     "owner__username",
     "owner__first_name",
     "owner__last_name",
-    "organization",
+    "organization__name",
+    "stage__rotting_days",
+    "decision_maker_confirmed",
 )
 
 
-def _with_card_facts(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+def _cards(deals: QuerySet[Deal], *, now: dt.datetime) -> list[BoardCard]:
+    """The cards of `deals` (ordered and sliced as the caller wants), in one query."""
     confirmed = DealContact.objects.filter(
         deal_id=OuterRef("pk"), role__in=BUYING_AUTHORITY_ROLES, authority_confirmed_at__isnull=False
     )
-    return (
-        deals.select_related(None)
-        .select_related("owner")
-        .only(*CARD_FIELDS)
-        .annotate(
-            decision_maker_confirmed=Exists(confirmed),
-            stage_rotting_days=F("stage__rotting_days"),
-            organization_name=F("organization__name"),
+    rows = deals.annotate(decision_maker_confirmed=Exists(confirmed)).values_list(*_CARD_VALUES)
+    owners: dict[int, User] = {}
+    cards = []
+    for (
+        pk,
+        title,
+        value,
+        currency,
+        expected_close_date,
+        version,
+        stage_id,
+        stage_entered_at,
+        last_activity_at,
+        next_activity_at,
+        owner_id,
+        username,
+        first_name,
+        last_name,
+        organization_name,
+        rotting_days,
+        decision_maker_confirmed,
+    ) in rows:
+        owner = owners.get(owner_id)
+        if owner is None:
+            owner = owners[owner_id] = User(
+                pk=owner_id, username=username, first_name=first_name, last_name=last_name
+            )
+        deal = CardDeal(
+            pk=pk,
+            title=title,
+            value=value,
+            currency=currency,
+            expected_close_date=expected_close_date,
+            version=version,
+            stage_id=stage_id,
+            stage_entered_at=stage_entered_at,
+            last_activity_at=last_activity_at,
+            next_activity_at=next_activity_at,
+            owner=owner,
+            organization_name=organization_name,
         )
-    )
+        cards.append(
+            _card(deal, rotting_days=rotting_days, confirmed=bool(decision_maker_confirmed), now=now)
+        )
+    return cards
 
 
-def board_card_from(deal: Deal, *, now: dt.datetime) -> BoardCard:
-    """The board's warnings for a deal read by `_with_card_facts`: rotting (no completed activity and no
-    stage change for the stage's rotting days), an overdue next activity, no next activity at all, no
-    confirmed decision maker."""
+def _card(deal: CardDeal, *, rotting_days: int | None, confirmed: bool, now: dt.datetime) -> BoardCard:
+    """The board's warnings for a deal: rotting (no completed activity and no stage change for the stage's
+    rotting days), an overdue next activity, no next activity at all, no confirmed decision maker."""
     last_progress = max(deal.stage_entered_at, deal.last_activity_at or deal.stage_entered_at)
     idle_days = max((now - last_progress).days, 0)
-    rotting_days: int | None = deal.stage_rotting_days  # type: ignore[attr-defined] # `_with_card_facts`
     return BoardCard(
         deal=deal,
-        decision_maker_confirmed=bool(getattr(deal, "decision_maker_confirmed", False)),
+        decision_maker_confirmed=confirmed,
         rotting=rotting_days is not None and now - last_progress > dt.timedelta(days=rotting_days),
         days_without_progress=idle_days,
         overdue_activity=deal.next_activity_at is not None and deal.next_activity_at < now,
@@ -364,10 +419,8 @@ def board_card_from(deal: Deal, *, now: dt.datetime) -> BoardCard:
     )
 
 
-def _page(deals: list[Deal], *, size: int, now: dt.datetime) -> BoardColumnPage:
-    return BoardColumnPage(
-        cards=[board_card_from(deal, now=now) for deal in deals[:size]], has_more=len(deals) > size
-    )
+def _page(cards: list[BoardCard], *, size: int) -> BoardColumnPage:
+    return BoardColumnPage(cards=cards[:size], has_more=len(cards) > size)
 
 
 def board_first_pages(
@@ -418,12 +471,10 @@ def board_first_pages(
         )
         params = tuple(param for _, part_params in parts for param in part_params)
         first_pages = Deal.objects.filter(pk__in=RawSQL(union, params))  # noqa: S611
-    rows = _with_card_facts(first_pages).order_by("-value", "-id")
-    by_stage: dict[int, list[Deal]] = {stage_id: [] for stage_id in stage_ids}
-    for deal in rows:
-        by_stage[deal.stage_id].append(deal)
-    now = timezone.now()
-    return {stage_id: _page(column, size=size, now=now) for stage_id, column in by_stage.items()}
+    by_stage: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
+    for card in _cards(first_pages.order_by("-value", "-id"), now=timezone.now()):
+        by_stage[card.deal.stage_id].append(card)
+    return {stage_id: _page(column, size=size) for stage_id, column in by_stage.items()}
 
 
 def board_column_page(
@@ -447,12 +498,11 @@ def board_column_page(
     if after is not None:
         # "value <= v" first: a range the (stage, status, -value) index can start from.
         deals = deals.filter(Q(value__lte=after.value), Q(value__lt=after.value) | Q(pk__lt=after.deal_id))
-    rows = list(_with_card_facts(deals).order_by("-value", "-id")[: size + 1])
-    return _page(rows, size=size, now=timezone.now())
+    return _page(_cards(deals.order_by("-value", "-id")[: size + 1], now=timezone.now()), size=size)
 
 
 def board_card(*, actor: User, deal_id: int) -> BoardCard:
-    deal = _with_card_facts(Deal.objects.filter(owner_scope(actor), pk=deal_id)).first()
-    if deal is None:
+    cards = _cards(Deal.objects.filter(owner_scope(actor), pk=deal_id), now=timezone.now())
+    if not cards:
         raise NotFound(_("There is no deal with id %(id)s, or you may not see it.") % {"id": deal_id})
-    return board_card_from(deal, now=timezone.now())
+    return cards[0]
