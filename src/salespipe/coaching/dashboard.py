@@ -315,6 +315,12 @@ def _per_zone(users: Sequence[User], now: dt.datetime, field: str, weeks: tuple[
     return found
 
 
+def _activities(condition: Q | None = None) -> Count:
+    """A count of activities by their owner, which is never empty: PostgreSQL's indexes do not hold the
+    id, so counting ids would read each activity's row where the owner indexes answer alone."""
+    return Count("owner_id", filter=condition)
+
+
 def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]:
     """Appointments planned this week and next, calls and meetings done this week, open and overdue
     information requests, per owner: ONE query of three grouped parts joined with UNION ALL, each walking
@@ -335,8 +341,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
         )
         .values("owner_id")
         .annotate(
-            this_week=Count("owner_id", filter=_per_zone(users, now, "due_at", (0, 1))),
-            next_week=Count("owner_id", filter=_per_zone(users, now, "due_at", (1, 2))),
+            this_week=_activities(_per_zone(users, now, "due_at", (0, 1))),
+            next_week=_activities(_per_zone(users, now, "due_at", (1, 2))),
             calls=zero,
             meetings=zero,
             requests=zero,
@@ -352,8 +358,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
             next_week=zero,
             calls=zero,
             meetings=zero,
-            requests=Count("owner_id"),
-            overdue=Count("owner_id", filter=Q(due_at__lt=now)),
+            requests=_activities(),
+            overdue=_activities(Q(due_at__lt=now)),
         )
         .order_by()
     )
@@ -369,8 +375,8 @@ def _activity(users: Sequence[User], now: dt.datetime) -> dict[int, RepActivity]
         .annotate(
             this_week=zero,
             next_week=zero,
-            calls=Count("owner_id", filter=Q(kind=ActivityKind.CALL)),
-            meetings=Count("owner_id", filter=Q(kind__in=APPOINTMENT_KINDS) & ~Q(outcome__in=NOT_HELD)),
+            calls=_activities(Q(kind=ActivityKind.CALL)),
+            meetings=_activities(Q(kind__in=APPOINTMENT_KINDS) & ~Q(outcome__in=NOT_HELD)),
             requests=zero,
             overdue=zero,
         )

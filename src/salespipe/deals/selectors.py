@@ -328,10 +328,10 @@ def board_column_totals(
     }
 
 
-# What a board card shows and warns from (deals/board_parts.html, `_card`), in `_cards`' order: a column's
-# page reads these values alone, not the deals' two dozen columns and their people's, stages' and
-# organizations' whole rows.
-_CARD_VALUES = (
+# What a board card shows and warns from (deals/board_parts.html, `_card`): a column's page reads these
+# values alone, not the deals' two dozen columns and their people's, stages' and organizations' whole rows.
+# First the deal's own (`CardDeal`'s fields of the same names), then what `_cards` reads by position.
+_CARD_DEAL_VALUES = (
     "pk",
     "title",
     "value",
@@ -342,6 +342,9 @@ _CARD_VALUES = (
     "stage_entered_at",
     "last_activity_at",
     "next_activity_at",
+)
+_CARD_VALUES = (
+    *_CARD_DEAL_VALUES,
     "owner_id",
     "owner__username",
     "owner__first_name",
@@ -360,47 +363,18 @@ def _cards(deals: QuerySet[Deal], *, now: dt.datetime) -> list[BoardCard]:
     rows = deals.annotate(decision_maker_confirmed=Exists(confirmed)).values_list(*_CARD_VALUES)
     owners: dict[int, User] = {}
     cards = []
-    for (
-        pk,
-        title,
-        value,
-        currency,
-        expected_close_date,
-        version,
-        stage_id,
-        stage_entered_at,
-        last_activity_at,
-        next_activity_at,
-        owner_id,
-        username,
-        first_name,
-        last_name,
-        organization_name,
-        rotting_days,
-        decision_maker_confirmed,
-    ) in rows:
+    own = len(_CARD_DEAL_VALUES)
+    for row in rows:
+        owner_id, username, first_name, last_name, organization, rotting_days, maker_confirmed = row[own:]
         owner = owners.get(owner_id)
         if owner is None:
             owner = owners[owner_id] = User(
                 pk=owner_id, username=username, first_name=first_name, last_name=last_name
             )
         deal = CardDeal(
-            pk=pk,
-            title=title,
-            value=value,
-            currency=currency,
-            expected_close_date=expected_close_date,
-            version=version,
-            stage_id=stage_id,
-            stage_entered_at=stage_entered_at,
-            last_activity_at=last_activity_at,
-            next_activity_at=next_activity_at,
-            owner=owner,
-            organization_name=organization_name,
+            **dict(zip(_CARD_DEAL_VALUES, row, strict=False)), owner=owner, organization_name=organization
         )
-        cards.append(
-            _card(deal, rotting_days=rotting_days, confirmed=bool(decision_maker_confirmed), now=now)
-        )
+        cards.append(_card(deal, rotting_days=rotting_days, confirmed=bool(maker_confirmed), now=now))
     return cards
 
 
