@@ -38,12 +38,12 @@ ATHENS = ZoneInfo("Europe/Athens")
 NEW_YORK = ZoneInfo("America/New_York")
 TEAM_PAGE = "/team/"
 # Session, user; the teams the manager may open; the team's numbers (the team and its members, the quota
-# book's people and quotas, won, open deals and their stages, commission assignments and tiers, the member
-# lines, the day's track-record snapshots and the team's and the company's track records counted live);
-# the funnel's scope (people, teams, stages) and the step conversions; the activities (one query); the
-# stages' rotting days and the open deals per owner and stage; the won trend and its quota book (people,
-# quotas).
-TEAM_PAGE_QUERIES = 28
+# book's people and quotas, won, the stages' rotting days, the open deals (every one, tallied per owner and
+# stage for the rotting counts and the funnel too) and their stages, commission assignments and tiers, the
+# member lines, the day's track-record snapshots and the team's and the company's track records counted
+# live); the funnel's scope (people, teams, stages) and the step conversions; the activities (one query);
+# the won trend and its quota book (people, quotas).
+TEAM_PAGE_QUERIES = 27
 # Session, user; the teams the manager may open; the team's numbers (as above; no open deals, so no
 # stages, and no commission plans, so no tiers, here).
 LEADERBOARD_QUERIES = 16
@@ -231,6 +231,27 @@ def test_rotting_deals_are_those_without_progress_for_their_stages_rotting_days(
     # then
     health = line_of(response, rep).health
     assert (health.open_deals, health.rotting_deals) == (4, 1)
+
+
+def test_every_open_deal_counts_in_the_line_and_the_funnel_whenever_it_is_expected_to_close(
+    manager: User, rep: User, make_deal: Any, browser_of: Any
+) -> None:
+    # given: four open deals in Lead, expected this month, in two years, in January and never; the one
+    # expected in two years made 20 days ago and left alone (Lead rots after 14 days)
+    with time_machine.travel(NOW - dt.timedelta(days=20), tick=False):
+        make_deal(rep, title="Far and forgotten", value=700, expected_close_date=dt.date(2028, 11, 30))
+    make_deal(rep, title="This month", value=100, expected_close_date=dt.date(2026, 11, 30))
+    make_deal(rep, title="Overdue", value=200, expected_close_date=dt.date(2026, 1, 31))
+    make_deal(rep, title="Undated", value=400, expected_close_date=None)
+
+    # when
+    response = browser_of(manager).get(TEAM_PAGE)
+
+    # then: the line and the funnel count all four, whatever the months My numbers looks at
+    health = line_of(response, rep).health
+    assert (health.open_deals, health.rotting_deals) == (4, 1)
+    lead = response.context["funnel"][0]
+    assert (lead.open_deals, lead.open_value) == (4, "€1,400")
 
 
 # --- the weakest step -----------------------------------------------------------------------------------

@@ -244,13 +244,16 @@ def team_dashboard(
     with_charts: bool = True,
 ) -> TeamDashboard:
     """Everything `/team/` shows for a team the actor may open (see `dashboard_team`), in a fixed number
-    of queries: the team's numbers; the insights' scope and one query of everyone's step cohorts (the
-    weakest steps, and the funnel's conversions); one query of activities; the stages' rotting days and
-    one query of open deals per owner and stage (rotting deals, and the funnel's open deals); with the
-    charts, the monthly trend and its quotas. `with_charts=False` (the API) leaves the funnel and the
+    of queries: the stages' rotting days and the team's numbers, whose scan of the open deals also tallies
+    every open deal per owner and stage (rotting deals, and the funnel's open deals); the insights' scope
+    and one query of everyone's step cohorts (the weakest steps, and the funnel's conversions); one query
+    of activities; with the charts, the monthly trend and its quotas. `with_charts=False` (the API) leaves the funnel and the
     trend empty."""
     now = now or timezone.now()
-    report = team_numbers(actor=actor, team=team, period=period, now=now)
+    # The numbers' own scan of the open deals tallies them for the rotting counts and the funnel too.
+    report = team_numbers(
+        actor=actor, team=team, period=period, now=now, tally_open_deals=True, rotting=_rotting(now)
+    )
     members = [line.user for line in report.members]
     try:
         insight_scope: insights.InsightsScope | None = insights.insights_scope(
@@ -261,7 +264,7 @@ def team_dashboard(
     steps = None if insight_scope is None else insights.step_conversions(actor=actor, scope=insight_scope)
     weakest = {} if steps is None else _weakest_steps(steps)
     activity = _activity(members, now)
-    open_now = _open_deals([member.pk for member in members], now)
+    open_now = _open_deals(report.open_tally)
     viewer = working_hours_of(actor)
     today = now.astimezone(viewer.zone).date()
     lines = []
@@ -426,29 +429,16 @@ class _OpenDeals:
     by_stage: dict[int, tuple[int, Decimal]]  # per stage: deals and their value
 
 
-def _open_deals(ids: Sequence[int], now: dt.datetime) -> _OpenDeals:
-    """Open and rotting deals per owner, and open deals and value per stage (the funnel's): two queries,
-    the stages' rotting days and the open deals grouped by owner and stage (a few rows per person)."""
-    rotting = _rotting(now)
-    if not ids:
-        return _OpenDeals({}, {})
-    # No stage rots: nothing to count, and no condition to count it with.
-    rotting_deals: Any = Value(0) if rotting is None else Count("pk", filter=rotting)
-    rows = (
-        Deal.objects.filter(owner_id__in=list(ids), status=DealStatus.OPEN)
-        .values("owner_id", "stage_id")
-        .annotate(deals=Count("pk"), value=Sum("base_value"), rotting_deals=rotting_deals)
-        .order_by()
-    )
+def _open_deals(tally: dict[tuple[int, int], numbers.OpenTally]) -> _OpenDeals:
+    """Open and rotting deals per owner, and open deals and value per stage (the funnel's), from the team's
+    numbers' tally of the members' open deals per owner and stage."""
     health: dict[int, DealHealth] = {}
     by_stage: dict[int, tuple[int, Decimal]] = {}
-    for row in rows:
-        mine = health.get(row["owner_id"], DealHealth())
-        health[row["owner_id"]] = DealHealth(
-            mine.open_deals + row["deals"], mine.rotting_deals + row["rotting_deals"]
-        )
-        deals, value = by_stage.get(row["stage_id"], (0, Decimal(0)))
-        by_stage[row["stage_id"]] = (deals + row["deals"], value + (row["value"] or Decimal(0)))
+    for (owner_id, stage_id), found in tally.items():
+        mine = health.get(owner_id, DealHealth())
+        health[owner_id] = DealHealth(mine.open_deals + found.deals, mine.rotting_deals + found.rotting_deals)
+        deals, value = by_stage.get(stage_id, (0, Decimal(0)))
+        by_stage[stage_id] = (deals + found.deals, value + found.value)
     return _OpenDeals(health, by_stage)
 
 
@@ -564,10 +554,21 @@ class Ranked:
     line: OwnerNumbers
 
 
-def team_numbers(*, actor: User, team: Team, period: Period, now: dt.datetime | None = None) -> NumbersReport:
-    """The team's numbers with a line per member (what the leaderboard ranks)."""
+def team_numbers(
+    *,
+    actor: User,
+    team: Team,
+    period: Period,
+    now: dt.datetime | None = None,
+    tally_open_deals: bool = False,
+    rotting: Q | None = None,
+) -> NumbersReport:
+    """The team's numbers with a line per member (what the leaderboard ranks); to `tally_open_deals`, with
+    every open deal of the members counted per stage as well, those matching `rotting` apart."""
     scope = numbers.numbers_scope(actor=actor, team=team.name)
-    return numbers.numbers_report(actor=actor, scope=scope, period=period, now=now)
+    return numbers.numbers_report(
+        actor=actor, scope=scope, period=period, now=now, tally_open_deals=tally_open_deals, rotting=rotting
+    )
 
 
 def leaderboard(lines: Sequence[OwnerNumbers]) -> list[Ranked]:

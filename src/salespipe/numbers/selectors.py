@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Sum, Value, When
@@ -165,6 +166,16 @@ class OwnerNumbers:
 
 
 @dataclass(frozen=True)
+class OpenTally:
+    """One owner's open deals in one stage, whatever their expected close date: how many, their value and
+    how many of them rot."""
+
+    deals: int
+    value: Decimal
+    rotting_deals: int
+
+
+@dataclass(frozen=True)
 class NumbersReport:
     scope: NumbersScope
     period: Period
@@ -185,6 +196,8 @@ class NumbersReport:
     plan: Plan
     flow: list[FlowMonth]
     members: list[OwnerNumbers] = field(default_factory=list)
+    # (owner id, stage id) → every open deal there; only when asked (`tally_open_deals`), else empty.
+    open_tally: dict[tuple[int, int], OpenTally] = field(default_factory=dict)
 
     @property
     def gap(self) -> Decimal | None:
@@ -192,9 +205,19 @@ class NumbersReport:
 
 
 def numbers_report(
-    *, actor: User, scope: NumbersScope, period: Period, now: dt.datetime | None = None
+    *,
+    actor: User,
+    scope: NumbersScope,
+    period: Period,
+    now: dt.datetime | None = None,
+    tally_open_deals: bool = False,
+    rotting: Q | None = None,
 ) -> NumbersReport:
-    """Everything "My numbers" shows for the scope and period, in a fixed number of queries."""
+    """Everything "My numbers" shows for the scope and period, in a fixed number of queries.
+
+    `tally_open_deals` also counts every open deal of the scope per owner and stage, those matching
+    `rotting` (a condition on deals) apart, into `open_tally`: the team page needs them, and they come
+    from the very scan of open deals the numbers make, rather than from a second one."""
     today = company_today(now)
     this_month = month_period(today).starts_on
     flow_months = [add_months(this_month, offset) for offset in range(FLOW_MONTHS)]
@@ -203,7 +226,8 @@ def numbers_report(
 
     book = _quota_book(scope, first_month, last_month)
     won_by_owner = _won(scope, period, this_month)
-    groups = _open_deals(scope, add_months(last_month, 1), today)
+    tallied = _open_deals(scope, add_months(last_month, 1), today, tally=tally_open_deals, rotting=rotting)
+    groups = [group for group in tallied if not group.later]
     stages = _stage_histories({group.open_deals.stage_id for group in groups})
     min_closed = settings.WIN_RATE_MIN_CLOSED_DEALS
 
@@ -296,6 +320,7 @@ def numbers_report(
         plan=plan,
         flow=flow,
         members=members,
+        open_tally=_open_tally(tallied) if tally_open_deals else {},
     )
 
 
@@ -365,21 +390,43 @@ def _won(scope: NumbersScope, period: Period, this_month: dt.date) -> dict[int, 
 @dataclass(frozen=True)
 class _OpenGroup:
     owner_id: int
-    month: dt.date | None  # expected close month; None when the deal has no expected close date
+    month: dt.date | None  # expected close month; None when the deal has no expected close date or `later`
     overdue: bool  # still open after its expected close date
     open_deals: OpenDeals
+    later: bool = False  # expected to close after the months the numbers look at (tallied only)
+    rotting_deals: int = 0  # tallied only
 
 
-def _open_deals(scope: NumbersScope, end: dt.date, today: dt.date) -> list[_OpenGroup]:
+# The close month of the deals expected after the numbers' months, as text sorts after every "2026-12".
+_LATER = "later"
+
+
+def _open_deals(
+    scope: NumbersScope, end: dt.date, today: dt.date, *, tally: bool = False, rotting: Q | None = None
+) -> list[_OpenGroup]:
     """Open deals expected to close before `end` (those with no date and those overdue included), added
     up per owner, stage, probability override, close month and overdue or not: one query, a few hundred
-    rows at most."""
-    rows = (
-        Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
-        .filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
-        .annotate(
-            # "2026-12": SQLite's date functions call into Python for every row; text does not.
-            close_month=Substr(Cast("expected_close_date", CharField()), 1, 7),
+    rows at most. To `tally`, every open deal: those expected on or after `end` in one `later` group per
+    owner, stage and probability, and in each group how many match `rotting`."""
+    # "2026-12": SQLite's date functions call into Python for every row; text does not.
+    close_month: Any = Substr(Cast("expected_close_date", CharField()), 1, 7)
+    deals = Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
+    counts: dict[str, Any] = {"deals": Count("pk"), "value": Sum("base_value")}
+    if tally:
+        close_month = Case(
+            When(expected_close_date__gte=end, then=Value(_LATER)),
+            default=close_month,
+            output_field=CharField(),
+        )
+        # No stage rots: nothing to count, and no condition to count it with.
+        counts["rotting_deals"] = Value(0) if rotting is None else Count("pk", filter=rotting)
+    else:
+        deals = deals.filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
+    # cast: the stubs type values() rows as a TypedDict that knows nothing of the counts annotated after it.
+    rows = cast(
+        Iterable[dict[str, Any]],
+        deals.annotate(
+            close_month=close_month,
             overdue=Case(
                 When(expected_close_date__lt=today, then=Value(1)),
                 default=Value(0),
@@ -387,20 +434,37 @@ def _open_deals(scope: NumbersScope, end: dt.date, today: dt.date) -> list[_Open
             ),
         )
         .values("owner_id", "stage_id", "probability", "close_month", "overdue")
-        .annotate(deals=Count("pk"), value=Sum("base_value"))
-        .order_by()
+        .annotate(**counts)
+        .order_by(),
     )
     return [
         _OpenGroup(
             owner_id=row["owner_id"],
-            month=None if row["close_month"] is None else dt.date.fromisoformat(row["close_month"] + "-01"),
+            month=None
+            if row["close_month"] in (None, _LATER)
+            else dt.date.fromisoformat(row["close_month"] + "-01"),
             overdue=bool(row["overdue"]),
             open_deals=OpenDeals(
                 row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0)
             ),
+            later=row["close_month"] == _LATER,
+            rotting_deals=row.get("rotting_deals", 0),
         )
         for row in rows
     ]
+
+
+def _open_tally(groups: Sequence[_OpenGroup]) -> dict[tuple[int, int], OpenTally]:
+    tally: dict[tuple[int, int], OpenTally] = {}
+    for group in groups:
+        key = (group.owner_id, group.open_deals.stage_id)
+        so_far = tally.get(key, OpenTally(0, Decimal(0), 0))
+        tally[key] = OpenTally(
+            so_far.deals + group.open_deals.deals,
+            so_far.value + group.open_deals.value,
+            so_far.rotting_deals + group.rotting_deals,
+        )
+    return tally
 
 
 def _stage_histories(stage_ids: set[int]) -> dict[int, StageHistory]:
