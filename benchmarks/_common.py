@@ -126,6 +126,66 @@ def benchmark_actors() -> Actors | None:
     return Actors(deals=deals, rep=rep, team=team, admin=admin)
 
 
+def rendering(client: Client, url: str, runs: int) -> Measure:
+    """Time the page's templates alone, the "plus rendering" of a raw-SQL limit: GET `url` once with template
+    rendering instrumented (as Django's test runner does) to keep the page's own template and the context
+    it was given, then render that context again `runs` times. The context holds results already read, so
+    no query runs (the measure counts them to show it): this is the time the HTML takes, which a page built
+    on the raw SQL would spend too. Its size is the size of the HTML rendered, to compare with the page's."""
+    from copy import copy
+
+    from django.db import connection
+    from django.template.base import Template
+    from django.template.context import RenderContext
+    from django.test.signals import template_rendered
+    from django.test.utils import CaptureQueriesContext, instrumented_test_render
+
+    kept: list[tuple[Template, Any]] = []
+
+    def keep(sender: object, template: Template, context: Any, **kwargs: object) -> None:
+        if not kept:  # the outermost template: the page's own, which extends and includes the rest
+            kept.append((template, copy(context)))
+
+    original = Template._render
+    Template._render = instrumented_test_render  # type: ignore[method-assign]
+    template_rendered.connect(keep)
+    try:
+        response = client.get(url)
+    finally:
+        Template._render = original  # type: ignore[method-assign]
+        template_rendered.disconnect(keep)
+    if not kept:
+        raise SystemExit(f"{url}: no template rendered; nothing to time")
+    template, context = kept[0]
+
+    def render() -> str:
+        # A fresh render context each time: {% extends %} and {% block %} keep their state there.
+        again = copy(context)
+        again.render_context = RenderContext()
+        with again.render_context.push_state(template):
+            return str(template._render(again))
+
+    render()
+    with CaptureQueriesContext(connection) as queries:
+        html = render()
+    query_count = len(queries.captured_queries)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        render()
+        times.append((time.perf_counter() - started) * 1000)
+    return Measure(
+        actor="",
+        request="",
+        median_ms=round(statistics.median(times), 1),
+        max_ms=round(max(times), 1),
+        queries=query_count,
+        kib=round(len(html.encode()) / 1024, 1),
+        status=response.status_code,
+        p95_ms=round(p95(times), 1),
+    )
+
+
 def timed_call(run: Callable[[], object], runs: int) -> Measure:
     """Call `run` once to warm up, once counting its queries, then `runs` times timed: a selector alone,
     without HTTP or templates."""
