@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -303,6 +304,26 @@ def test_a_teams_numbers_add_up_its_members(
     # and the team's commission is its members' on a plan
     assert report.commission is not None
     assert (report.commission.plans, report.commission.earned) == (("Standard",), Decimal("1500.00"))
+
+
+def test_without_the_outlook_a_report_has_the_same_numbers_but_no_plan_or_months_ahead(
+    manager: User, rep: User, team: Team, scenario: dict[str, Deal], standard_plan: None, make_deal: Any
+) -> None:
+    # given a quota, and a deal expected in mid-October: overdue now, after the third quarter ended
+    quota_set(actor=manager, user_id=rep.pk, period="2026-Q4", target_value="60000")
+    make_deal(rep, title="Late", value=4_000, expected_close_date=dt.date(2026, 10, 15))
+    scope = numbers_scope(actor=manager, team="Athens")
+
+    for period in (Q4, period_parse("2026-Q3")):
+        # when
+        whole = numbers_report(actor=manager, scope=scope, period=period)
+        bare = numbers_report(actor=manager, scope=scope, period=period, outlook=False)
+
+        # then: every figure the same, the overdue deal included, and no plan or flow
+        assert whole.plan is not None and whole.flow
+        assert (bare.plan, bare.flow) == (None, [])
+        assert replace(bare, plan=whole.plan, flow=whole.flow) == whole
+        assert bare.overdue_deals == 2  # and the scenario's October one
 
 
 def test_the_companys_numbers_take_every_team(admin_user: User, scenario: dict[str, Deal]) -> None:

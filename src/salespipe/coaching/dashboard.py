@@ -247,8 +247,8 @@ def team_dashboard(
     of queries: the stages' rotting days and the team's numbers, whose scan of the open deals also tallies
     every open deal per owner and stage (rotting deals, and the funnel's open deals); the insights' scope
     and one query of everyone's step cohorts (the weakest steps, and the funnel's conversions); one query
-    of activities; with the charts, the monthly trend and its quotas. `with_charts=False` (the API) leaves the funnel and the
-    trend empty."""
+    of activities; with the charts, the monthly trend and its quotas. `with_charts=False` (the API)
+    leaves the funnel and the trend empty."""
     now = now or timezone.now()
     # The numbers' own scan of the open deals tallies them for the rotting counts and the funnel too.
     report = team_numbers(
@@ -564,10 +564,17 @@ def team_numbers(
     rotting: Q | None = None,
 ) -> NumbersReport:
     """The team's numbers with a line per member (what the leaderboard ranks); to `tally_open_deals`, with
-    every open deal of the members counted per stage as well, those matching `rotting` apart."""
+    every open deal of the members counted per stage as well, those matching `rotting` apart. Without the
+    plan and the months ahead, which neither the team page nor the leaderboard shows."""
     scope = numbers.numbers_scope(actor=actor, team=team.name)
     return numbers.numbers_report(
-        actor=actor, scope=scope, period=period, now=now, tally_open_deals=tally_open_deals, rotting=rotting
+        actor=actor,
+        scope=scope,
+        period=period,
+        now=now,
+        tally_open_deals=tally_open_deals,
+        rotting=rotting,
+        outlook=False,
     )
 
 

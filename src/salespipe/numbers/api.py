@@ -202,7 +202,8 @@ def _commission(commission: Commission | None) -> dict[str, Any]:
     }
 
 
-def _plan(plan: Plan) -> dict[str, Any]:
+def _plan(plan: Plan | None) -> dict[str, Any]:
+    assert plan is not None, "My numbers' API and CLI ask for their report with the outlook"
     rates = plan.rates
     return {
         "basis": rates.basis,

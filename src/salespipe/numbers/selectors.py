@@ -193,8 +193,8 @@ class NumbersReport:
     overdue_deals: int
     numbers: ThreeNumbers
     commission: Commission | None
-    plan: Plan
-    flow: list[FlowMonth]
+    plan: Plan | None  # None when asked without the outlook
+    flow: list[FlowMonth]  # empty when asked without the outlook
     members: list[OwnerNumbers] = field(default_factory=list)
     # (owner id, stage id) → every open deal there; only when asked (`tally_open_deals`), else empty.
     open_tally: dict[tuple[int, int], OpenTally] = field(default_factory=dict)
@@ -212,15 +212,20 @@ def numbers_report(
     now: dt.datetime | None = None,
     tally_open_deals: bool = False,
     rotting: Q | None = None,
+    outlook: bool = True,
 ) -> NumbersReport:
     """Everything "My numbers" shows for the scope and period, in a fixed number of queries.
 
     `tally_open_deals` also counts every open deal of the scope per owner and stage, those matching
     `rotting` (a condition on deals) apart, into `open_tally`: the team page needs them, and they come
-    from the very scan of open deals the numbers make, rather than from a second one."""
+    from the very scan of open deals the numbers make, rather than from a second one. Without the
+    `outlook` the report leaves out the plan and the months ahead (`plan` None, `flow` empty), and so the
+    track records and the deals expected after the period: the team page and the leaderboard show
+    neither."""
     today = company_today(now)
     this_month = month_period(today).starts_on
-    flow_months = [add_months(this_month, offset) for offset in range(FLOW_MONTHS)]
+    # This month at least, without the outlook too: every overdue deal is expected before it ends.
+    flow_months = [add_months(this_month, offset) for offset in range(FLOW_MONTHS if outlook else 1)]
     first_month = min(period.starts_on, this_month)
     last_month = max(period.month_starts[-1], flow_months[-1])
 
@@ -258,46 +263,50 @@ def numbers_report(
                 projected=money(sum((line.projected for line in earned), Decimal(0))),
             )
 
-    records = []
-    for basis, record in track_records_for(
-        owner_id=scope.user.pk if scope.user is not None else None,
-        team_id=scope.team.pk if scope.team is not None else (scope.user.team_id if scope.user else None),
-        company=scope.kind == COMPANY_SCOPE,
-        today=today,
-        since=track_record_since(today, _company_zone()),
-    ):
-        records.append((basis, record))
-        if record.sufficient:
-            break
-    # Too little history for rates still tells what a won deal is worth, closest history first.
-    known_value = next(
-        (record.won_value / record.won_deals for _, record in records if record.won_deals), None
-    )
-    rates = rates_from(
-        records, PlanDefaults(avg_won_value=None if known_value is None else money(known_value))
-    )
-    plan = reverse_funnel(
-        gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
-    )
-    flow = flow_ahead(
-        [
-            MonthOutlook(
-                month=month,
-                won=money(sum((row.won_this_month for row in won_by_owner.values()), Decimal(0)))
-                if month == this_month
-                else Decimal("0.00"),
-                expected=expected_value(
-                    (group.open_deals for group in groups if group.month == month),
-                    stages=stages,
-                    min_closed_deals=min_closed,
-                ).total,
-                quota=_month_quota(book, scope, month),
-            )
-            for month in flow_months
-        ],
-        famine_threshold_percent=settings.FAMINE_THRESHOLD_PERCENT,
-        cycle_days=rates.cycle_days,
-    )
+    plan: Plan | None = None
+    flow: list[FlowMonth] = []
+    if outlook:
+        records = []
+        for basis, record in track_records_for(
+            owner_id=scope.user.pk if scope.user is not None else None,
+            team_id=scope.team.pk if scope.team is not None else (scope.user.team_id if scope.user else None),
+            company=scope.kind == COMPANY_SCOPE,
+            today=today,
+            since=track_record_since(today, _company_zone()),
+        ):
+            records.append((basis, record))
+            if record.sufficient:
+                break
+        # Too little history for rates still tells what a won deal is worth, closest history first.
+        known_value = next(
+            (record.won_value / record.won_deals for _, record in records if record.won_deals), None
+        )
+        rates = rates_from(
+            records, PlanDefaults(avg_won_value=None if known_value is None else money(known_value))
+        )
+        plan = reverse_funnel(
+            gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
+        )
+        flow = flow_ahead(
+            [
+                MonthOutlook(
+                    month=month,
+                    won=money(sum((row.won_this_month for row in won_by_owner.values()), Decimal(0)))
+                    if month == this_month
+                    else Decimal("0.00"),
+                    expected=expected_value(
+                        (group.open_deals for group in groups if group.month == month),
+                        stages=stages,
+                        min_closed_deals=min_closed,
+                    ).total,
+                    quota=_month_quota(book, scope, month),
+                )
+                for month in flow_months
+            ],
+            famine_threshold_percent=settings.FAMINE_THRESHOLD_PERCENT,
+            cycle_days=rates.cycle_days,
+        )
+
     undated = [group for group in groups if group.month is None]
     overdue = [group for group in groups if group.overdue]
     return NumbersReport(

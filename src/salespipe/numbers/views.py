@@ -334,7 +334,9 @@ def _plan_status(report: NumbersReport, plan: Plan) -> str:
 
 
 def _plan_view(report: NumbersReport, actor: User) -> PlanView:
-    plan, rates = report.plan, report.plan.rates
+    plan = report.plan
+    assert plan is not None, "My numbers asks for its report with the outlook"
+    rates = plan.rates
     return PlanView(
         basis=_basis(rates.basis, actor=actor, scope=report.scope),
         win_rate=_percent(rates.win_rate),
