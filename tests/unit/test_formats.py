@@ -1,8 +1,12 @@
-"""Greek times read on a 24-hour clock."""
+"""Greek times read on a 24-hour clock; money in whole units, written as each language writes it."""
 
 import datetime as dt
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from django.utils import formats, translation
+
+from salespipe.core.money import money_text
 
 
 def test_greek_times_use_the_24_hour_clock_and_dates_day_first() -> None:
@@ -13,3 +17,15 @@ def test_greek_times_use_the_24_hour_clock_and_dates_day_first() -> None:
         assert formats.time_format(moment.time()) == "15:05"
     with translation.override("en"):
         assert formats.time_format(moment.time()) == "3:05 p.m."
+
+
+def test_money_is_written_in_whole_units_the_way_each_language_writes_it() -> None:
+    amount = Decimal("1234567.5")
+
+    assert money_text(amount, "EUR", locale="en") == "€1,234,568"
+    assert money_text(amount, "EUR", locale="el_GR") == "€1.234.568"  # the sign first, Greek grouping
+    assert money_text(Decimal("-2500"), "USD", locale="en_US") == "-$2,500"
+    # the same text as babel's own formatting of the same pattern, which the helper only parses once
+    assert money_text(amount, "GBP", locale="de") == format_currency(
+        amount, "GBP", locale="de", format="¤#,##0", currency_digits=False
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_percent
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from salespipe.analytics.forecast import FlowMonth
 from salespipe.analytics.funnel import BOOKING, CLOSING, OPENING, PRESENTING, QUALIFYING, WeakStep
 from salespipe.analytics.stats import StepComparison, compare_to_team
+from salespipe.core.money import money_text
 
 MORE_COLD_CALLS = "more_cold_calls"
 MORE_RESEARCH_AND_PRESENTATIONS = "more_research_and_presentations"
@@ -188,7 +189,7 @@ def _locale() -> str:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    return format_currency(amount, currency, locale=_locale(), format="¤#,##0", currency_digits=False)
+    return money_text(amount, currency, locale=_locale())
 
 
 def _percent(value: float) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, translation
@@ -26,6 +26,7 @@ from salespipe.analytics.followups import MIN_GROUP_DEALS, ClosedDeals, Freemium
 from salespipe.analytics.forms import KINDS, ReportFilterForm
 from salespipe.analytics.probing import ProbingTopic
 from salespipe.analytics.selectors import DealSuggestions, FreemiumStats, Report
+from salespipe.core.money import money_text
 from salespipe.core.web import actor_of
 from salespipe.deals.models import Deal
 from salespipe.people.models import Role, User
@@ -72,7 +73,7 @@ def working_time(minutes: float | None) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return format_currency(amount, currency, locale=_locale(), format="¤#,##0", currency_digits=False)
+    return money_text(amount, currency, locale=_locale())
 
 
 def _date(value: dt.date) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -48,6 +48,7 @@ from salespipe.activities.models import Activity, ActivityPurpose
 from salespipe.analytics.advice import HIGH, LOW, MEDIUM
 from salespipe.analytics.forecast import ThreeNumbers
 from salespipe.core.errors import InvalidInput
+from salespipe.core.money import money_text
 from salespipe.core.tasks import enqueue_on_commit
 from salespipe.notifications import selectors
 from salespipe.notifications.calendar import activity_ics
@@ -471,7 +472,7 @@ def _locale() -> str:
 def _money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"
-    return format_currency(amount, currency, locale=_locale(), format="¤#,##0", currency_digits=False)
+    return money_text(amount, currency, locale=_locale())
 
 
 def _percent(value: Decimal | None) -> str:
