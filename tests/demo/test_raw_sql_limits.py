@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from salespipe.analytics.periods import add_months
 from salespipe.coaching import dashboard
 from salespipe.demo.generator import demo_generate
 from salespipe.numbers import selectors as numbers
+from salespipe.numbers.models import TrackRecordSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +60,13 @@ def test_the_board_of_a_rep_and_of_a_manager(raw_sql: Any, actors: Any) -> None:
         assert raw_sql.differences(app, raw) == []
 
 
-def test_my_numbers_of_a_rep_and_of_a_team(raw_sql: Any, actors: Any) -> None:
-    now = timezone.now().replace(microsecond=0)
+def _my_numbers(raw_sql: Any, actors: Any, period: Any, now: Any) -> list[tuple[Any, Any]]:
+    """The app's and the raw SQL's My numbers of a rep, of the manager (whose own record is too short for
+    the plan, which falls back on the team's) and of the manager's team."""
     today = numbers.company_today(now)
-    period = numbers.numbers_period(None, today=today)
     team = actors.team
-    for user, team_name in ((actors.rep, None), (team.manager, team.name)):
-        # when
+    found = []
+    for user, team_name in ((actors.rep, None), (team.manager, None), (team.manager, team.name)):
         scope = numbers.numbers_scope(actor=user, team=team_name)
         app = raw_sql.numbers_app(
             report=numbers.numbers_report(actor=user, scope=scope, period=period, now=now)
@@ -71,28 +75,105 @@ def test_my_numbers_of_a_rep_and_of_a_team(raw_sql: Any, actors: Any) -> None:
             raw = raw_sql.numbers_raw(team_id=team.pk, period=period, today=today)
         else:
             raw = raw_sql.numbers_raw(user_id=user.pk, period=period, today=today)
+        found.append((app, raw))
+    return found
 
-        # then
-        assert app.open_deals > 0
+
+def test_my_numbers_of_a_rep_and_of_a_team(raw_sql: Any, actors: Any) -> None:
+    # given
+    now = timezone.now().replace(microsecond=0)
+    period = numbers.numbers_period(None, today=numbers.company_today(now))
+
+    # when
+    (rep, rep_raw), (manager, manager_raw), (team, team_raw) = _my_numbers(raw_sql, actors, period, now)
+
+    # then: every figure the page shows, down to the plan's weeks and each member's line
+    assert rep.open_deals > 0 and rep.numbers.quota is not None and rep.commission is not None
+    assert manager.plan.rates.basis == "team"
+    assert len(team.members) > 1 and team.commission is not None
+    for app, raw in ((rep, rep_raw), (manager, manager_raw), (team, team_raw)):
         assert raw_sql.differences(app, raw) == []
 
 
-def test_the_team_dashboard(raw_sql: Any, actors: Any) -> None:
+def test_my_numbers_of_a_later_quarter_plan_the_gap(raw_sql: Any, actors: Any) -> None:
+    # given: two quarters ahead, where little is expected yet against the quotas
+    now = timezone.now().replace(microsecond=0)
+    today = numbers.company_today(now)
+    period = numbers.numbers_period(
+        None, today=add_months(numbers.numbers_period(None, today=today).starts_on, 6)
+    )
+
+    # when
+    found = _my_numbers(raw_sql, actors, period, now)
+
+    # then
+    team = found[-1][0]
+    assert team.numbers.gap and team.plan.weeks
+    for app, raw in found:
+        assert raw_sql.differences(app, raw) == []
+
+
+def test_my_numbers_without_todays_track_records_count_them_live(raw_sql: Any, actors: Any) -> None:
     # given
-    now = timezone.now().replace(
-        microsecond=0
-    )  # whole seconds, as the suite: SQLite's datetime() drops fractions
+    TrackRecordSnapshot.objects.all().delete()
+    now = timezone.now().replace(microsecond=0)
     period = numbers.numbers_period(None, today=numbers.company_today(now))
+
+    # when
+    found = _my_numbers(raw_sql, actors, period, now)
+
+    # then
+    for app, raw in found:
+        assert raw_sql.differences(app, raw) == []
+
+
+def _team_dashboard(raw_sql: Any, actors: Any, period: Any, now: Any) -> Any:
+    """The app's figures of the manager's team's dashboard."""
     manager, team = actors.team.manager, actors.team
     teams = dashboard.dashboard_teams(actor=manager)
     chosen = dashboard.dashboard_team(actor=manager, name=team.name, teams=teams)
-
-    # when
-    app = raw_sql.team_app(
+    return raw_sql.team_app(
         dashboard=dashboard.team_dashboard(actor=manager, team=chosen, teams=teams, period=period, now=now)
     )
-    raw = raw_sql.team_raw(team_id=team.pk, period=period, now=now)
+
+
+def test_the_team_dashboard(raw_sql: Any, actors: Any) -> None:
+    # given: whole seconds, as the suite (SQLite's datetime() drops fractions)
+    now = timezone.now().replace(microsecond=0)
+    period = numbers.numbers_period(None, today=numbers.company_today(now))
+
+    # when
+    app = _team_dashboard(raw_sql, actors, period, now)
+    with CaptureQueriesContext(connection) as statements:
+        raw = raw_sql.team_raw(team_id=actors.team.pk, period=period, now=now)
+
+    # then: the summary, every member's line and the trend, down to the quotas and commissions, in the
+    # statements team_raw's docstring lists
+    assert len(statements) == 10
+    assert app.numbers.quota is not None and app.commission is not None
+    # (the reps have quotas and plans, the manager, in the team too, neither)
+    assert {line.quota is None for line in app.lines.values()} == {True, False}
+    assert {line.commission is None for line in app.lines.values()} == {True, False}
+    assert all(month.quota is not None for month in app.trend)
+    assert raw_sql.differences(app, raw) == []
+
+
+@pytest.mark.parametrize("quarters", [-4, 2], ids=["a year back", "two quarters ahead"])
+def test_the_team_dashboard_of_a_period_apart_from_the_trend(
+    raw_sql: Any, actors: Any, quarters: int
+) -> None:
+    """The quotas of a period months away from the trend's six are read in the same statement."""
+    # given
+    now = timezone.now().replace(microsecond=0)
+    today = numbers.company_today(now)
+    period = numbers.numbers_period(
+        None, today=add_months(numbers.numbers_period(None, today=today).starts_on, 3 * quarters)
+    )
+
+    # when
+    app = _team_dashboard(raw_sql, actors, period, now)
+    raw = raw_sql.team_raw(team_id=actors.team.pk, period=period, now=now)
 
     # then
-    assert app.lines
+    assert app.numbers.quota is not None and app.numbers.gap is not None
     assert raw_sql.differences(app, raw) == []
