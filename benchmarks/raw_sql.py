@@ -506,7 +506,7 @@ def _numbers_commission_plans(member_ids: list[int], period: Any) -> dict[int, t
         JOIN {tables["plan"]} p ON p.id = a.plan_id
         LEFT JOIN {tables["tier"]} t ON t.plan_id = p.id
         WHERE a.user_id IN ({in_members}) AND a.starts_on <= %s AND (a.ends_on IS NULL OR a.ends_on >= %s)
-        ORDER BY a.user_id, a.starts_on DESC, a.id, t.from_attainment
+        ORDER BY a.user_id, a.starts_on DESC, a.id DESC, t.from_attainment
     """  # noqa: S608 - table names from the models, values bound
     chosen: dict[int, tuple[int, str, Decimal, Decimal | None, list[Any]]] = {}
     for user_id, assignment_id, name, base_rate, cap, from_attainment, rate in _run(

@@ -39,12 +39,13 @@ NEW_YORK = ZoneInfo("America/New_York")
 TEAM_PAGE = "/team/"
 # Session, user; the teams the manager may open; the team's numbers (the team and its members, the quota
 # book's people and quotas, won, the stages' rotting days, the open deals (every one, tallied per owner and
-# stage for the rotting counts and the funnel too) and their stages, commission assignments and tiers, the
-# member lines; no track records, as the page shows no plan); the funnel's scope (people, teams, stages)
-# and the step conversions; the activities (one query); the won trend and its quota book (people, quotas).
-TEAM_PAGE_QUERIES = 22
+# stage for the rotting counts and the funnel too) and their stages, commission assignments with their
+# tiers, the member lines; no track records, as the page shows no plan); the funnel's scope (people, teams,
+# stages) and the step conversions; the activities (one query); the won trend and its quota book (people,
+# quotas).
+TEAM_PAGE_QUERIES = 21
 # Session, user; the teams the manager may open; the team's numbers (as above; no open deals, so no
-# stages, and no commission plans, so no tiers, here).
+# stages here).
 LEADERBOARD_QUERIES = 11
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from salespipe.analytics.commission import CommissionRules, Tier, commission_due
 from salespipe.analytics.forecast import EMPIRICAL, OVERRIDE, STAGE_DEFAULT
 from salespipe.analytics.periods import period_parse
 from salespipe.analytics.plan import DEFAULTS
@@ -275,6 +276,37 @@ def test_projected_commission_pays_the_tier_rate_only_above_the_quota(
     assert report.gap == Decimal("0.00")
 
 
+def test_the_latest_plan_in_the_period_pays_with_its_tiers_and_a_plan_without_tiers_its_base_rate(
+    admin_user: User, manager: User, rep: User, teammate: User, team: Team, scenario: dict[str, Deal]
+) -> None:
+    # given: the rep on a flat 3 % until October, then on a tiered plan from November (tiers given out of
+    # order); the teammate on the flat plan; the rep's quota 20,000
+    flat = commission_plan_create(actor=admin_user, name="Flat", base_rate="3")
+    tiered = commission_plan_create(
+        actor=admin_user, name="Tiered", base_rate="5", tiers=[("120", "10"), ("100", "8")]
+    )
+    commission_assign(actor=admin_user, user_id=rep.pk, plan_id=flat.pk, starts_on=dt.date(2026, 1, 1))
+    commission_assign(actor=admin_user, user_id=rep.pk, plan_id=tiered.pk, starts_on=dt.date(2026, 11, 1))
+    commission_assign(actor=admin_user, user_id=teammate.pk, plan_id=flat.pk, starts_on=dt.date(2026, 1, 1))
+    quota_set(actor=manager, user_id=rep.pk, period="2026-Q4", target_value="20000")
+
+    # when
+    report = report_for(manager, team="Athens")
+
+    # then: the rep is paid on the tiered plan, its tiers in order; the teammate 3 % of 5,000
+    lines = {line.user.username: line.commission for line in report.members}
+    tiers = [Tier(Decimal("100.00"), Decimal("8.00")), Tier(Decimal("120.00"), Decimal("10.00"))]
+    rules = CommissionRules(base_rate=Decimal("5.00"), tiers=tiers, cap=None)
+    assert lines["rep"] is not None and lines["teammate"] is not None
+    assert lines["rep"].plans == ("Tiered",)
+    assert lines["rep"].earned == commission_due(
+        revenue=Decimal("30000.00"), quota=Decimal("20000.00"), rules=rules
+    )
+    assert lines["rep"].earned > Decimal("1500.00")  # more than the base rate alone: the tiers count
+    assert (lines["teammate"].plans, lines["teammate"].earned) == (("Flat",), Decimal("150.00"))
+    assert report.commission is not None and report.commission.plans == ("Flat", "Tiered")
+
+
 def test_someone_on_no_plan_has_no_commission(rep: User, teammate: User, scenario: dict[str, Deal]) -> None:
     assert report_for(teammate).commission is None
 
@@ -508,11 +540,11 @@ def test_a_number_that_does_not_exist_is_refused(rep: User) -> None:
 # --- a fixed number of queries --------------------------------------------------------------------------
 
 # Quotas 1 (one person's) or 2 (a team's: its members, their quotas), won 1, open 1, stages' history 1,
-# commission plans 2 (assignments, their tiers), the day's track-record snapshots 1 (none here), then
+# commission plans 1 (assignments with their tiers), the day's track-record snapshots 1 (none here), then
 # track records counted live, 2 a level (closed deals, activities), for own, team and company; a team's
 # report also reads its members' names.
-USER_REPORT_QUERIES = 1 + 1 + 1 + 1 + 2 + 1 + 2 * 3
-TEAM_REPORT_QUERIES = 2 + 1 + 1 + 1 + 2 + 1 + 1 + 2 * 2
+USER_REPORT_QUERIES = 1 + 1 + 1 + 1 + 1 + 1 + 2 * 3
+TEAM_REPORT_QUERIES = 2 + 1 + 1 + 1 + 1 + 1 + 1 + 2 * 2
 
 
 def sell(rep: User, teammate: User, make_deal: Any, stages: dict[str, Stage], count: int) -> None:

@@ -498,28 +498,35 @@ def _owner_ids(scope: NumbersScope, won: dict[int, _Won], groups: Sequence[_Open
 
 
 def _commission_rules(user_ids: Sequence[int], period: Period) -> dict[int, tuple[str, CommissionRules]]:
-    """The plan each user is paid on in the period: the latest assignment overlapping it. Two queries."""
-    assignments = (
+    """The plan each user is paid on in the period: the latest assignment overlapping it (the latest made,
+    of two starting the same day). One query: the assignments joined to their plans and the plans' tiers,
+    a row per tier, each user's chosen assignment first."""
+    rows = (
         CommissionAssignment.objects.filter(user_id__in=list(user_ids), starts_on__lte=period.ends_on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.starts_on))
-        .select_related("plan")
-        .prefetch_related("plan__tiers")
-        .order_by("user_id", "-starts_on")
-    )
-    rules: dict[int, tuple[str, CommissionRules]] = {}
-    for assignment in assignments:
-        if assignment.user_id in rules:
-            continue
-        plan = assignment.plan
-        rules[assignment.user_id] = (
-            plan.name,
-            CommissionRules(
-                base_rate=plan.base_rate,
-                tiers=[Tier(tier.from_attainment, tier.rate) for tier in plan.tiers.all()],
-                cap=plan.cap,
-            ),
+        .values_list(
+            "user_id",
+            "pk",
+            "plan__name",
+            "plan__base_rate",
+            "plan__cap",
+            "plan__tiers__from_attainment",
+            "plan__tiers__rate",
         )
-    return rules
+        .order_by("user_id", "-starts_on", "-pk", "plan__tiers__from_attainment")
+    )
+    chosen: dict[int, int] = {}  # user → the assignment paying them
+    plans: dict[int, tuple[str, Decimal, Decimal | None, list[Tier]]] = {}
+    for user_id, assignment_id, name, base_rate, cap, from_attainment, rate in rows:
+        if chosen.setdefault(user_id, assignment_id) != assignment_id:
+            continue
+        plan = plans.setdefault(user_id, (name, base_rate, cap, []))
+        if from_attainment is not None:  # a plan without tiers comes as one row of NULLs
+            plan[3].append(Tier(from_attainment, rate))
+    return {
+        user_id: (name, CommissionRules(base_rate=base_rate, tiers=tiers, cap=cap))
+        for user_id, (name, base_rate, cap, tiers) in plans.items()
+    }
 
 
 def _commission(
