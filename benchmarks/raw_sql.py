@@ -671,14 +671,14 @@ def numbers_raw(
     history, the quota book, the commission assignments and tiers, the members, the snapshots.
 
     The arithmetic is the app's own pure functions, fed from the rows read here: the quota resolution
-    (`QuotaBook`), `three_numbers`, `commission_due`, `rates_from`, `reverse_funnel`, `flow_ahead`. The
+    (`QuotaBook`), `three_numbers`, `commission_due`, `plan_rates`, `reverse_funnel`, `flow_ahead`. The
     page cannot avoid it; the limit is about reading."""
     from django.conf import settings
 
     from salespipe.analytics.forecast import PROBABILITY_SOURCES, MonthOutlook, flow_ahead, three_numbers
     from salespipe.analytics.periods import add_months, month_period
-    from salespipe.analytics.plan import PlanDefaults, rates_from, reverse_funnel
-    from salespipe.numbers.selectors import FLOW_MONTHS
+    from salespipe.analytics.plan import plan_rates, reverse_funnel
+    from salespipe.numbers.selectors import FLOW_MONTHS, commission_on
 
     tables = _tables()
     if team_id is not None:
@@ -715,14 +715,14 @@ def numbers_raw(
 
     members = []
     if team_id is None:
-        paid = _member_commission(plans.get(user_id), won, expected, quota.value)
+        paid = commission_on(plans.get(user_id), won, expected, quota.value)
     else:
         lines = []
         for member_id in member_ids:
             owner = deals.get(member_id, _OwnerDeals())
             member_quota = book.user_period(member_id, period).value
             member_expected = _money(owner.expected)
-            line = _member_commission(plans.get(member_id), owner.won, member_expected, member_quota)
+            line = commission_on(plans.get(member_id), owner.won, member_expected, member_quota)
             lines.append(line)
             members.append(
                 MemberNumbers(
@@ -737,14 +737,7 @@ def numbers_raw(
             )
         paid = _members_commission(lines)
 
-    # Too little history for rates still tells what a won deal is worth, closest history first (the app's
-    # own fallback, numbers.selectors.numbers_report).
-    known_value = next(
-        (record.won_value / record.won_deals for _, record in records if record.won_deals), None
-    )
-    rates = rates_from(
-        records, PlanDefaults(avg_won_value=None if known_value is None else _money(known_value))
-    )
+    rates = plan_rates(records)
     plan = reverse_funnel(
         gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
     )
@@ -896,7 +889,7 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
     from salespipe.analytics.selectors import NOT_HELD
     from salespipe.coaching.dashboard import TREND_MONTHS, FunnelStage
     from salespipe.deals.models import DealStatus, StageKind
-    from salespipe.numbers.selectors import company_today
+    from salespipe.numbers.selectors import commission_on, company_today
 
     tables = _tables()
     members = _run(
@@ -1087,7 +1080,7 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
             numbers=three_numbers(
                 quota=quota, won=won_value, expected=expected_value, open_value=_money(open_value)
             ),
-            commission=_member_commission(plans.get(member_id), won_value, expected_value, quota),
+            commission=commission_on(plans.get(member_id), won_value, expected_value, quota),
         )
     # The team's numbers add up its members' deals, rounded once, against the team's quota.
     team_numbers = three_numbers(
@@ -1114,24 +1107,6 @@ def team_raw(*, team_id: int, period: Any, now: dt.datetime) -> TeamFigures:
         lines,
         funnel,
         trend,
-    )
-
-
-def _member_commission(
-    plan: tuple[str, Any] | None, won: Decimal, expected: Decimal, quota: Decimal | None
-) -> Any:
-    """A member's commission on their plan (numbers.selectors._commission): earned on what is won,
-    projected on won + expected; None without a plan."""
-    from salespipe.analytics.commission import commission_due
-    from salespipe.numbers.selectors import Commission
-
-    if plan is None:
-        return None
-    name, rules = plan
-    return Commission(
-        plans=(name,),
-        earned=commission_due(revenue=won, quota=quota, rules=rules),
-        projected=commission_due(revenue=won + expected, quota=quota, rules=rules),
     )
 
 

@@ -655,27 +655,20 @@ def _progress(row: Row) -> None:
     _say(f"  {row.actor:<32} {row.page:<34} {row.measure.median_ms:>8.1f} ms{raw}")
 
 
+def _times(measure: Measure) -> dict[str, float]:
+    return {"median_ms": measure.median_ms, "p95_ms": measure.p95_ms}
+
+
 def _row_json(row: Row) -> dict[str, Any]:
     return {
         "actor": row.actor,
         "page": row.page,
         "url": row.url,
         **{key: value for key, value in asdict(row.measure).items() if key not in ("actor", "request")},
-        "raw_sql": None
-        if row.raw is None
-        else {
-            "median_ms": row.raw.median_ms,
-            "p95_ms": row.raw.p95_ms,
-            "statements": row.raw.queries,
-        },
+        "raw_sql": None if row.raw is None else {**_times(row.raw), "statements": row.raw.queries},
         "rendering": None
         if row.rendering is None
-        else {
-            "median_ms": row.rendering.median_ms,
-            "p95_ms": row.rendering.p95_ms,
-            "queries": row.rendering.queries,
-            "kib": row.rendering.kib,
-        },
+        else {**_times(row.rendering), "queries": row.rendering.queries, "kib": row.rendering.kib},
         "ratio": row.ratio,
         "target_ms": row.target_ms or None,
         "target_met": row.target_met,

@@ -20,6 +20,7 @@ from salespipe.analytics.plan import (
     Rates,
     TrackRecord,
     WeekTarget,
+    plan_rates,
     rates_from,
     reverse_funnel,
     spread,
@@ -322,3 +323,17 @@ def test_the_weekly_targets_add_up_to_the_totals(
         assert sum(week.calls for week in plan.weeks) == plan.calls_needed
     else:
         assert plan.weeks == []
+
+
+def test_too_little_history_for_rates_still_tells_what_a_won_deal_is_worth_closest_history_first() -> None:
+    # given: the rep's own record too short, with 3 wins for 9,000; the team's with none; the company's long
+    rates = plan_rates([(OWN, TOO_SHORT), (TEAM, NO_WIN), (COMPANY, RECORD)])
+    assert (rates.basis, rates.avg_won_value) == (COMPANY, Decimal("20000.00"))
+
+    # when no record is long enough: the defaults, but a won deal worth the closest wins' average
+    rates = plan_rates([(TEAM, NO_WIN), (OWN, TOO_SHORT)])
+    assert (rates.basis, rates.avg_won_value) == (DEFAULTS, Decimal("3000.00"))
+    assert rates.win_rate == PlanDefaults().win_rate
+
+    # and nothing won anywhere: no worth to plan with
+    assert plan_rates([(TEAM, NO_WIN)]).avg_won_value is None

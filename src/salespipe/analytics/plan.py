@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -106,6 +106,14 @@ def rates_from(records: Iterable[tuple[str, TrackRecord]], defaults: PlanDefault
         appointment_win_rate=defaults.appointment_win_rate,
         calls_per_appointment=defaults.calls_per_appointment,
     )
+
+
+def plan_rates(records: Sequence[tuple[str, TrackRecord]]) -> Rates:
+    """The rates of the first sufficient record (`rates_from`), on the default assumptions otherwise, where
+    too little history for rates still tells what a won deal is worth: the closest record that won any."""
+    known = next((record.won_value / record.won_deals for _, record in records if record.won_deals), None)
+    known_value = None if known is None else known.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rates_from(records, PlanDefaults(avg_won_value=known_value))
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,7 @@ from salespipe.analytics.periods import (
     period_containing,
     period_parse,
 )
-from salespipe.analytics.plan import (
-    Plan,
-    PlanDefaults,
-    rates_from,
-    reverse_funnel,
-)
+from salespipe.analytics.plan import Plan, plan_rates, reverse_funnel
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.money import base_currency
 from salespipe.deals.models import Deal, DealStatus, Stage
@@ -252,7 +247,7 @@ def numbers_report(
     rules_by_user = _commission_rules(owner_ids if scope.kind != USER else list(scope.member_ids), period)
     if scope.kind == USER:
         assert scope.user is not None
-        commission = _commission(rules_by_user.get(scope.user.pk), won, expected.total, quota.value)
+        commission = commission_on(rules_by_user.get(scope.user.pk), won, expected.total, quota.value)
     else:
         members = _members(scope, period, book, won_by_owner, in_period, stages, rules_by_user, owner_ids)
         earned = [line.commission for line in members if line.commission is not None]
@@ -277,13 +272,7 @@ def numbers_report(
             records.append((basis, record))
             if record.sufficient:
                 break
-        # Too little history for rates still tells what a won deal is worth, closest history first.
-        known_value = next(
-            (record.won_value / record.won_deals for _, record in records if record.won_deals), None
-        )
-        rates = rates_from(
-            records, PlanDefaults(avg_won_value=None if known_value is None else money(known_value))
-        )
+        rates = plan_rates(records)
         plan = reverse_funnel(
             gap=numbers.gap or Decimal(0), rates=rates, period_ends_on=period.ends_on, today=today
         )
@@ -529,9 +518,11 @@ def _commission_rules(user_ids: Sequence[int], period: Period) -> dict[int, tupl
     }
 
 
-def _commission(
+def commission_on(
     plan: tuple[str, CommissionRules] | None, won: Decimal, expected: Decimal, quota: Decimal | None
 ) -> Commission | None:
+    """A person's commission on their plan (its name and rules), if they have one: earned on what is won,
+    projected on won + expected."""
     if plan is None:
         return None
     name, rules = plan
@@ -577,7 +568,7 @@ def _members(
                 numbers=three_numbers(
                     quota=quota.value, won=money(won.won), expected=expected, open_value=open_value
                 ),
-                commission=_commission(rules_by_user.get(user.pk), money(won.won), expected, quota.value),
+                commission=commission_on(rules_by_user.get(user.pk), money(won.won), expected, quota.value),
             )
         )
     if scope.kind == COMPANY_SCOPE:
