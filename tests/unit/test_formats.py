@@ -25,7 +25,11 @@ def test_money_is_written_in_whole_units_the_way_each_language_writes_it() -> No
     assert money_text(amount, "EUR", locale="en") == "€1,234,568"
     assert money_text(amount, "EUR", locale="el_GR") == "€1.234.568"  # the sign first, Greek grouping
     assert money_text(Decimal("-2500"), "USD", locale="en_US") == "-$2,500"
-    # the same text as babel's own formatting of the same pattern, which the helper only parses once
-    assert money_text(amount, "GBP", locale="de") == format_currency(
-        amount, "GBP", locale="de", format="¤#,##0", currency_digits=False
-    )
+    # the same text as babel's own formatting of the same pattern, which the helper parses once and
+    # whose sign it puts in itself
+    for locale in ("de", "fr_CH", "ja_JP", "ar_EG", "hi_IN"):
+        for currency in ("GBP", "JPY", "CHF"):
+            for figure in (amount, Decimal("-0.4"), Decimal("12345678901.49")):
+                assert money_text(figure, currency, locale=locale) == format_currency(
+                    figure, currency, locale=locale, format="¤#,##0", currency_digits=False
+                )

@@ -37,7 +37,7 @@ from salespipe.analytics.views import money, percent
 from salespipe.coaching import dashboard, selectors
 from salespipe.coaching.dashboard import Overlap, RepLine, TeamDashboard
 from salespipe.core.errors import InvalidInput, NotFound
-from salespipe.core.web import actor_of, is_fragment_request
+from salespipe.core.web import actor_of, is_fragment_request, view_url
 from salespipe.numbers import selectors as numbers
 from salespipe.numbers.period_nav import period_nav
 from salespipe.people.models import Role, Team, User
@@ -103,16 +103,16 @@ def _offset(theirs: dt.datetime, mine: dt.datetime) -> str:
 def team_url(name: str = "team", **query: str) -> str:
     """The dashboard (`team`) or the leaderboard (`leaderboard`) with the query's non-empty values."""
     params = {key: value for key, value in query.items() if value}
-    base = reverse(f"coaching:{name}")
+    base = view_url(f"coaching:{name}")
     return f"{base}?{urlencode(params)}" if params else base
 
 
 def _numbers_url(user: User, period: str) -> str:
-    return f"{reverse('numbers:numbers')}?{urlencode({'user': user.username, 'period': period})}"
+    return f"{view_url('numbers:numbers')}?{urlencode({'user': user.username, 'period': period})}"
 
 
 def _board_url(user: User) -> str:
-    return f"{reverse('deals:board')}?{urlencode({'owner': user.pk})}"
+    return f"{view_url('deals:board')}?{urlencode({'owner': user.pk})}"
 
 
 def _advice_url(user: User) -> str:

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from babel import Locale
-from babel.numbers import format_currency, list_currencies, parse_pattern
+from babel.numbers import get_currency_symbol, list_currencies, parse_pattern
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,13 @@ def _babel_locale(name: str) -> Locale:
 def money_text(amount: Decimal, currency: str, *, locale: str) -> str:
     """`amount` in whole units of `currency`, written as people of `locale` (a name such as "el_GR")
     write money: what the reports, the numbers and the advice show."""
-    return format_currency(
-        amount, currency, locale=_babel_locale(locale), format=_WHOLE_UNITS, currency_digits=False
-    )
+    # babel's format_currency with this pattern, but the sign put in here: given the currency, babel also
+    # looks up the currency's name in the amount's plural form on every call, a third of the time, though
+    # "¤" only asks for the sign. Without it, babel leaves the "¤" where the sign goes.
+    written: str = _WHOLE_UNITS.apply(amount, _babel_locale(locale), currency_digits=False)
+    return written.replace("¤", _currency_sign(currency, locale))
+
+
+@cache
+def _currency_sign(currency: str, locale: str) -> str:
+    return get_currency_symbol(currency, _babel_locale(locale))

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext as _
 
 from salespipe.core.errors import SalespipeError
@@ -21,6 +23,19 @@ def actor_of(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def view_url(name: str) -> str:
+    """The address of a view that takes no arguments (`reverse(name)`), worked out once per URL
+    configuration and script prefix: reverse() takes some 30 µs, and a team's numbers page links each
+    member's numbers and deals three times."""
+    return _reversed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=256)
+def _reversed(name: str, script_prefix: str, urlconf: str) -> str:
+    # reverse() reads the same prefix and configuration the key names.
+    return reverse(name, urlconf=urlconf)
 
 
 def is_fragment_request(request: HttpRequest) -> bool:

@@ -33,7 +33,7 @@ from salespipe.analytics.selectors import report_scope
 from salespipe.analytics.views import days, money, percent, points
 from salespipe.core.errors import InvalidInput, NotFound
 from salespipe.core.spreadsheets import csv_lines
-from salespipe.core.web import actor_of
+from salespipe.core.web import actor_of, view_url
 from salespipe.deals.models import Pipeline
 from salespipe.insights import exports, selectors
 from salespipe.insights.forms import WINDOW_CHOICES, InsightsFilterForm
@@ -123,7 +123,7 @@ def _query(scope: InsightsScope) -> dict[str, str]:
 
 
 def insights_url(query: dict[str, str]) -> str:
-    return f"{reverse('insights:insights')}?{urlencode(query)}" if query else reverse("insights:insights")
+    return f"{view_url('insights:insights')}?{urlencode(query)}" if query else view_url("insights:insights")
 
 
 def csv_url(table: str, query: dict[str, str]) -> str:

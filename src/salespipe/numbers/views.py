@@ -33,7 +33,7 @@ from salespipe.analytics.forecast import EMPIRICAL, OVERRIDE, PROBABILITY_SOURCE
 from salespipe.analytics.plan import COMPANY, DEFAULTS, OWN, TEAM, Plan, WeekTarget
 from salespipe.analytics.views import money, percent
 from salespipe.core.errors import InvalidInput, NotFound
-from salespipe.core.web import actor_of
+from salespipe.core.web import actor_of, view_url
 from salespipe.numbers import selectors
 from salespipe.numbers.period_nav import period_nav
 from salespipe.numbers.selectors import COMPANY_SCOPE, TEAM_SCOPE, USER, NumbersReport, NumbersScope
@@ -121,11 +121,11 @@ def _share(part: Decimal, whole: Decimal) -> float:
 
 def numbers_url(query: dict[str, str], period: str | None = None) -> str:
     params = {**query, **({"period": period} if period else {})}
-    return f"{reverse('numbers:numbers')}?{urlencode(params)}" if params else reverse("numbers:numbers")
+    return f"{view_url('numbers:numbers')}?{urlencode(params)}" if params else view_url("numbers:numbers")
 
 
 def deals_url(query: dict[str, str], period: str, number: str) -> str:
-    return f"{reverse('numbers:deals')}?{urlencode({'number': number, 'period': period, **query})}"
+    return f"{view_url('numbers:deals')}?{urlencode({'number': number, 'period': period, **query})}"
 
 
 def _scope_of(request: HttpRequest, actor: User) -> NumbersScope:
