@@ -9,10 +9,14 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.test.html import parse_html
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from salespipe.activities.models import Activity
+from salespipe.activities.forms import CompleteForm, RescheduleForm
+from salespipe.activities.models import Activity, ActivityKind
 from salespipe.activities.selectors import AGENDA_PAGE_SIZE
 from salespipe.activities.services import (
     activity_cancel,
@@ -22,7 +26,7 @@ from salespipe.activities.services import (
 )
 from salespipe.deals.models import Deal
 from salespipe.people.models import Team, User
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import OrganizationFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -394,9 +398,15 @@ def test_the_agenda_runs_the_same_queries_with_a_light_or_a_heavy_load(
     browser_of: Any,
     django_assert_num_queries: Any,
 ) -> None:
-    # given: a teammate with one call; the rep with 150 over 30 deals, overdue, today and coming up
+    # given: a teammate with one call; the rep with 150 over 30 deals, overdue, today and coming up, each
+    # with a contact, or only an organization for every third
     plan(teammate, make_deal(teammate), "One call", timezone.now() + dt.timedelta(days=1))
-    deals = [make_deal(rep, title=f"Deal {n}", person_id=PersonFactory().pk) for n in range(30)]
+    deals = [
+        make_deal(rep, title=f"Deal {n}", organization_id=OrganizationFactory().pk)
+        if n % 3 == 0
+        else make_deal(rep, title=f"Deal {n}", person_id=PersonFactory().pk)
+        for n in range(30)
+    ]
     today = local_midnight(rep.zone)
     for n in range(150):
         plan(rep, deals[n % 30], f"Call {n}", today + dt.timedelta(hours=n - 50))
@@ -443,3 +453,97 @@ def test_information_requests_waiting_for_an_answer_head_the_agenda_late_ones_fi
 
 def test_without_requests_waiting_the_agenda_has_no_requests_group(rep: User, browser_of: Any) -> None:
     assert "Waiting for your answer" not in text(browser_of(rep).get(AGENDA))
+
+
+@pytest.mark.parametrize("language", ["en", "el"])
+def test_a_fresh_items_forms_are_what_the_forms_render(
+    team: Team, make_deal: Any, confirm_decision_maker: Any, language: str
+) -> None:
+    """The agenda writes each fresh item's complete, reschedule and cancel forms from values worked out
+    once per page; they must be what activity_actions.html renders from the forms themselves, as the deal
+    page and a refused item show them."""
+    # given: an owner in Singapore with something of every kind planned, its subject needing escapes
+    owner = UserFactory(username="singapore", team=team, time_zone="Asia/Singapore")
+    deal = make_deal(owner, person_id=PersonFactory().pk)
+    confirm_decision_maker(deal)
+    soon = local_midnight(owner.zone, days_from_today=2) + dt.timedelta(hours=9, minutes=30)
+    for kind in ActivityKind.values:
+        if kind not in (ActivityKind.NOTE, ActivityKind.INFO_REQUEST):
+            activity_schedule(
+                actor=owner,
+                kind=kind,
+                subject=f'{kind} <b>"A&B"</b>',
+                due_at=soon,
+                deal_id=deal.pk,
+                ends_at=soon + dt.timedelta(days=10) if kind == ActivityKind.TRIAL else None,
+            )
+    info_request_log(actor=owner, deal_id=deal.pk, subject="Price list")
+    browser = Client(headers={"Accept-Language": language})
+    browser.force_login(owner)
+
+    # when
+    page = text(browser.get(AGENDA))
+
+    # then
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    items = re.findall(r'<li class="agenda-item[^"]*" id="agenda-item-(\d+)">(.*?)</li>', page, re.S)
+    activities = Activity.objects.in_bulk([int(pk) for pk, _html in items])
+    assert {activity.kind for activity in activities.values()} == set(ActivityKind.values) - {"note"}
+    for pk, html in items:
+        activity = activities[int(pk)]
+        assert activity.due_at is not None
+        due = timezone.localtime(activity.due_at, owner.zone)
+        auto_id = f"id_agenda{pk}_%s"
+        with translation.override(language):
+            expected = render_to_string(
+                "activities/activity_actions.html",
+                {
+                    "activity": activity,
+                    "complete_form": CompleteForm(kind=activity.kind, auto_id=auto_id),
+                    "reschedule_form": RescheduleForm(
+                        zone=owner.zone,
+                        auto_id=auto_id,
+                        initial={"due_date": due.date(), "due_time": due.time()},
+                    ),
+                    "complete_url": reverse("activities:complete", args=[activity.pk]),
+                    "reschedule_url": reverse("activities:reschedule", args=[activity.pk]),
+                    "cancel_url": reverse("activities:cancel", args=[activity.pk]),
+                    "zone_name": owner.time_zone,
+                    "csrf_token": token.group(1),
+                },
+            )
+        # The actions run to the end of the item's last block.
+        actions = html[html.index('<div class="activity-actions">') : html.rindex("</div>")]
+        assert parse_html(actions) == parse_html(expected), activity.kind
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "time"), [("en", "%m/%d/%Y", "9:30 a.m."), ("el", "%d/%m/%Y", "09:30")]
+)
+def test_an_items_times_are_written_on_the_owners_clock_in_their_language(
+    team: Team, make_deal: Any, language: str, date: str, time: str
+) -> None:
+    # given: in Singapore, a call planned at half past nine two days from now, and a request that came in
+    # at half past nine yesterday
+    owner = UserFactory(username="singapore", team=team, time_zone="Asia/Singapore")
+    deal = make_deal(owner)
+    due_at = local_midnight(owner.zone, days_from_today=2) + dt.timedelta(hours=9, minutes=30)
+    call = plan(owner, deal, "Call back", due_at)
+    received_at = local_midnight(owner.zone, days_from_today=-1) + dt.timedelta(hours=9, minutes=30)
+    request = info_request_log(actor=owner, deal_id=deal.pk, subject="Price list", received_at=received_at)
+    browser = Client(headers={"Accept-Language": language})
+    browser.force_login(owner)
+
+    # when
+    page = text(browser.get(AGENDA))
+
+    # then
+    item = page.split(f'id="agenda-item-{call.pk}"')[1]
+    assert f'<time datetime="{due_at.isoformat()}"><span class="agenda-day">' in item
+    assert re.search(rf'<span class="agenda-day">\w+ {re.escape(due_at.strftime(date))}</span>', item)
+    assert f'<strong class="agenda-time">{time}</strong>' in item
+    assert f'name="due_date" value="{due_at.date().isoformat()}"' in item
+    assert 'name="due_time" value="09:30"' in item
+    asked = page.split(f'id="agenda-item-{request.pk}"')[1]
+    assert re.search(rf"· \w+ [^<]*{re.escape(received_at.strftime(date))} {time}</span>", asked)

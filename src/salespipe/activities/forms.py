@@ -104,7 +104,7 @@ class RecordForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    # Widgets written in Python: the agenda shows this form for each of up to 80 activities.
+    # Widgets written in Python: the deal page's timeline shows this form for each planned activity.
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=_NONE + OUTCOME_CHOICES, required=False, widget=QuickSelect
     )
@@ -117,7 +117,8 @@ class CompleteForm(forms.Form):
         # Offer what fits the kind, but accept any outcome: the service says what is wrong with it.
         self.offered = outcome_choices(kind)
         field.widget.choices = self.offered
-        if kind in _OUTCOME_REQUIRED:
+        self.outcome_required = kind in _OUTCOME_REQUIRED
+        if self.outcome_required:
             field.widget.attrs["required"] = True
 
     def complete_kwargs(self) -> dict[str, Any]:

@@ -176,6 +176,29 @@ def _after_cursor(after: str) -> Q | None:
     return Q(due_at__gt=due_at) | Q(due_at=due_at, id__gt=int(raw_id))
 
 
+# What an agenda item shows and links to, and no more: the four tables joined have 75 columns, and
+# reading and converting all of them for 80 rows took about a third of the agenda's selector time.
+# Reading anything else of them costs a query per item, which tests/web/test_agenda.py would count.
+_AGENDA_FIELDS = (
+    "kind",
+    "subject",
+    "note",
+    "due_at",
+    "duration_minutes",
+    "received_at",
+    "owner_id",
+    "deal_id",
+    "person_id",
+    "organization_id",
+    "deal__title",
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+    "person__email",
+    "organization__name",
+)
+
+
 def agenda_page(
     *,
     actor: User,
@@ -187,9 +210,10 @@ def agenda_page(
     requests: bool | None = None,
 ) -> AgendaPage:
     """One page of an owner's planned activities due in [due_from, due_before), earliest first, with the
-    deal, person and organization each links to. One query, on the partial index of planned activities
-    by owner and due time. An owner the actor may not see has no activities for them. `requests`: only
-    information requests (True), everything else (False), or all (None)."""
+    deal, person and organization each links to, holding only what the agenda shows (_AGENDA_FIELDS). One
+    query, on the partial index of planned activities by owner and due time. An owner the actor may not
+    see has no activities for them. `requests`: only information requests (True), everything else
+    (False), or all (None)."""
     activities = Activity.objects.filter(owner_scope(actor), _planned(), owner_id=owner_id)
     if requests is not None:
         activities = (activities.filter if requests else activities.exclude)(kind=ActivityKind.INFO_REQUEST)
@@ -201,7 +225,9 @@ def agenda_page(
     if cursor is not None:
         activities = activities.filter(cursor)
     found = list(
-        activities.select_related("deal", "person", "organization").order_by("due_at", "id")[: limit + 1]
+        activities.select_related("deal", "person", "organization")
+        .only(*_AGENDA_FIELDS)
+        .order_by("due_at", "id")[: limit + 1]
     )
     more = len(found) > limit
     shown = found[:limit]

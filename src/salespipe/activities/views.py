@@ -12,7 +12,8 @@ form and the reason.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,13 +24,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from salespipe.activities import selectors, services
 from salespipe.activities.forms import CompleteForm, RescheduleForm
-from salespipe.activities.models import Activity
+from salespipe.activities.models import Activity, ActivityKind
 from salespipe.activities.selectors import Agenda, AgendaBounds, AgendaPage
 from salespipe.core.errors import NotFound, SalespipeError
 from salespipe.core.web import actor_of, is_fragment_request
@@ -79,34 +82,174 @@ def _owner(request: HttpRequest, actor: User, owners: list[User]) -> User:
     return owner
 
 
+# The agenda writes some 60 values into each of up to 80 items, and Django's template engine spends
+# microseconds on every one it looks up, translates, formats or reverses. So the items' times, kinds and
+# addresses are worked out here, the words and each kind's outcomes once per response, and a fresh item's
+# forms are written in the template from them instead of rendered from two Form objects per item, which
+# took about half of the page's time. Only the item a refusal brings back is rendered from its forms,
+# which hold what was typed and the errors; tests/web/test_agenda.py holds the two to the same markup.
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The outcome choice of a fresh complete form for one kind of activity."""
+
+    options: SafeString
+    required: bool
+
+
+@dataclass(frozen=True)
+class Due:
+    """When an activity is due, on the owner's clock, as the item writes it."""
+
+    iso: str
+    day: str
+    time: str
+    # As the reschedule form's date and time inputs hold them.
+    date_value: str
+    time_value: str
+
+
 @dataclass(frozen=True)
 class AgendaItem:
-    """A planned activity with its complete and reschedule forms, and the refusal of the last try."""
+    """A planned activity as the agenda shows it, with the addresses of its actions and the outcomes of its
+    kind. The item a refusal brings back has its forms as they were sent and the reason."""
 
     activity: Activity
-    complete_form: CompleteForm
-    reschedule_form: RescheduleForm
-    late: bool = False
+    id: str
+    kind: str
+    due: Due | None
+    # When an information request came in, on the owner's clock.
+    asked: str
+    late: bool
+    deal_url: str
+    person_url: str
+    organization_url: str
+    complete_url: str
+    reschedule_url: str
+    cancel_url: str
+    outcomes: Outcomes
+    complete_form: CompleteForm | None = None
+    reschedule_form: RescheduleForm | None = None
     error: str = ""
     open_action: str = ""
 
 
-def _item(activity: Activity, zone: dt.tzinfo, now: dt.datetime, **failed: Any) -> AgendaItem:
-    auto_id = f"id_agenda{activity.pk}_%s"
-    due = timezone.localtime(activity.due_at, zone) if activity.due_at else None
-    complete_form = failed.pop("complete_form", None) or CompleteForm(kind=activity.kind, auto_id=auto_id)
-    reschedule_form = failed.pop("reschedule_form", None) or RescheduleForm(
-        zone=zone,
-        auto_id=auto_id,
-        initial={"due_date": due.date(), "due_time": due.time()} if due else {},
+# Any id will do: reverse() writes it into an address, whose two ends then fit every other id.
+_ANY_ID = 4242424242
+
+
+def _address_of_each(name: str) -> Callable[[int | None], str]:
+    """`reverse(name, args=[pk])` for every pk at the cost of one reverse() (some 30 µs); no pk, no
+    address."""
+    head, _any_id, tail = reverse(name, args=[_ANY_ID]).partition(str(_ANY_ID))
+    return lambda pk: f"{head}{pk}{tail}" if pk is not None else ""
+
+
+def _outcomes(kind: str) -> Outcomes:
+    form = CompleteForm(kind=kind)
+    # As the form's select writes them, the empty choice selected.
+    options = format_html_join(
+        "",
+        '\n  <option value="{}"{}>{}</option>',
+        ((value, " selected" if value == "" else "", label) for value, label in form.offered),
     )
-    return AgendaItem(
-        activity=activity,
-        complete_form=complete_form,
-        reschedule_form=reschedule_form,
-        late=activity.due_at is not None and activity.due_at < now,
-        **failed,
-    )
+    return Outcomes(options=options, required=form.outcome_required)
+
+
+class AgendaItems:
+    """The items of one response, and the words they all share."""
+
+    def __init__(self, owner: User, now: dt.datetime) -> None:
+        self.zone = owner.zone
+        self.now = now
+        self.words = {
+            "answer_by": _("answer by"),
+            "late": _("late"),
+            "complete": _("Complete"),
+            "outcome": str(CompleteForm.base_fields["outcome"].label),
+            "note": str(CompleteForm.base_fields["note"].label),
+            "mark_as_done": _("Mark as done"),
+            "reschedule": _("Reschedule"),
+            "date": str(RescheduleForm.base_fields["due_date"].label),
+            "time": str(RescheduleForm.base_fields["due_time"].label),
+            "on_the_clock": _("On the clock of %(zone)s.") % {"zone": owner.time_zone},
+            "move_it": _("Move it"),
+            "cancel_this": _("Cancel this activity?"),
+            "cancel_it": _("Cancel it"),
+        }
+        self._kinds = {value: str(label) for value, label in ActivityKind.choices}
+        self._outcomes: dict[str, Outcomes] = {}
+        self._days: dict[dt.date, str] = {}
+        self._deal_url = _address_of_each("deals:detail")
+        self._person_url = _address_of_each("directory:person")
+        self._organization_url = _address_of_each("directory:organization")
+        self._complete_url = _address_of_each("activities:complete")
+        self._reschedule_url = _address_of_each("activities:reschedule")
+        self._cancel_url = _address_of_each("activities:cancel")
+
+    def item(self, activity: Activity) -> AgendaItem:
+        kind = activity.kind
+        if kind not in self._outcomes:
+            self._outcomes[kind] = _outcomes(kind)
+        received_at = activity.received_at
+        return AgendaItem(
+            activity=activity,
+            id=str(activity.pk),
+            kind=self._kinds.get(kind, kind),
+            due=self._due(activity.due_at) if activity.due_at else None,
+            asked=formats.date_format(timezone.localtime(received_at, self.zone), "SHORT_DATETIME_FORMAT")
+            if received_at
+            else "",
+            late=activity.due_at is not None and activity.due_at < self.now,
+            deal_url=self._deal_url(activity.deal_id),
+            person_url=self._person_url(activity.person_id),
+            organization_url=self._organization_url(activity.organization_id),
+            complete_url=self._complete_url(activity.pk),
+            reschedule_url=self._reschedule_url(activity.pk),
+            cancel_url=self._cancel_url(activity.pk),
+            outcomes=self._outcomes[kind],
+        )
+
+    def refused(
+        self,
+        activity: Activity,
+        *,
+        error: str,
+        open_action: str = "",
+        complete_form: CompleteForm | None = None,
+        reschedule_form: RescheduleForm | None = None,
+    ) -> AgendaItem:
+        """The item with the forms as they were sent (a fresh one for the other action) and the reason."""
+        auto_id = f"id_agenda{activity.pk}_%s"
+        due = timezone.localtime(activity.due_at, self.zone) if activity.due_at else None
+        return replace(
+            self.item(activity),
+            complete_form=complete_form or CompleteForm(kind=activity.kind, auto_id=auto_id),
+            reschedule_form=reschedule_form
+            or RescheduleForm(
+                zone=self.zone,
+                auto_id=auto_id,
+                initial={"due_date": due.date(), "due_time": due.time()} if due else {},
+            ),
+            error=error,
+            open_action=open_action,
+        )
+
+    def _due(self, due_at: dt.datetime) -> Due:
+        due = timezone.localtime(due_at, self.zone)
+        day = due.date()
+        if day not in self._days:
+            self._days[day] = (
+                f"{formats.date_format(day, 'D')} {formats.date_format(day, 'SHORT_DATE_FORMAT')}"
+            )
+        return Due(
+            iso=due.isoformat(),
+            day=self._days[day],
+            time=formats.time_format(due, "TIME_FORMAT"),
+            date_value=day.isoformat(),
+            time_value=due.strftime("%H:%M"),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,26 +262,26 @@ class Group:
     more: dict[str, str] | None
 
 
-def _group(key: str, page: AgendaPage, owner: User, now: dt.datetime, *, more_key: str = "") -> Group:
+def _group(key: str, page: AgendaPage, items: AgendaItems, *, more_key: str = "") -> Group:
     next_after = page.next_after
     return Group(
         key=key,
         title=str(_TITLES[key]),
         empty=str(_EMPTY[key]),
-        items=[_item(activity, owner.zone, now) for activity in page.activities],
+        items=[items.item(activity) for activity in page.activities],
         more={"group": more_key or key, "after": next_after} if next_after else None,
     )
 
 
-def _groups(agenda: Agenda, owner: User, now: dt.datetime) -> list[Group]:
-    upcoming = _group("upcoming", agenda.upcoming, owner, now)
+def _groups(agenda: Agenda, items: AgendaItems) -> list[Group]:
+    upcoming = _group("upcoming", agenda.upcoming, items)
     later = {"group": "later", "after": agenda.later_after} if agenda.later_after else None
     # The requests head the agenda only while there are some.
-    requests = [_group("requests", agenda.requests, owner, now)] if agenda.requests.activities else []
+    requests = [_group("requests", agenda.requests, items)] if agenda.requests.activities else []
     return [
         *requests,
-        _group("overdue", agenda.overdue, owner, now),
-        _group("today", agenda.today, owner, now),
+        _group("overdue", agenda.overdue, items),
+        _group("today", agenda.today, items),
         Group(upcoming.key, upcoming.title, upcoming.empty, upcoming.items, later),
     ]
 
@@ -163,6 +306,7 @@ def _more_page(actor: User, owner: User, bounds: AgendaBounds, group: str, after
 
 def _context(actor: User, owner: User, owners: list[User], now: dt.datetime) -> dict[str, Any]:
     agenda = selectors.agenda_for(actor=actor, owner=owner, now=now)
+    items = AgendaItems(owner, now)
     return {
         "actor": actor,
         "owner": owner,
@@ -171,8 +315,9 @@ def _context(actor: User, owner: User, owners: list[User], now: dt.datetime) -> 
         "zone_name": owner.time_zone,
         "now": now,
         "today": agenda.bounds.today,
-        "groups": _groups(agenda, owner, now),
+        "groups": _groups(agenda, items),
         "agenda_url": _agenda_url(actor, owner),
+        "words": items.words,
     }
 
 
@@ -187,8 +332,9 @@ def agenda(request: HttpRequest) -> HttpResponse:
     paging = group in ("requests", "overdue", "today", "later") and bool(after)
     if paging and is_fragment_request(request):
         bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
-        more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)
-        fragment = {"group": more, "owner": owner, "zone": owner.zone, "zone_name": owner.time_zone}
+        items = AgendaItems(owner, now)
+        more = _group(group, _more_page(actor, owner, bounds, group, after), items)
+        fragment = {"group": more, "owner": owner, "words": items.words}
         response = render(request, f"{PAGE}#agenda_items", fragment)
         patch_vary_headers(response, ("HX-Request",))
         return response
@@ -196,7 +342,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
     if paging:
         # Without JavaScript "more" opens the page with that group continued from where it stopped.
         bounds = selectors.agenda_bounds(now=now, zone=owner.zone)
-        more = _group(group, _more_page(actor, owner, bounds, group, after), owner, now)
+        more = _group(group, _more_page(actor, owner, bounds, group, after), AgendaItems(owner, now))
         replaced = "upcoming" if group == "later" else group
         context["groups"] = [more if g.key == replaced else g for g in context["groups"]]
         context["continued"] = more.key
@@ -242,11 +388,12 @@ def _refused(
     if not is_fragment_request(request):
         messages.error(request, error)
         return HttpResponseRedirect(_agenda_url(actor, owner))
+    items = AgendaItems(owner, timezone.now())
     context = {
-        "item": _item(activity, owner.zone, timezone.now(), error=error, **failed),
+        "item": items.refused(activity, error=error, **failed),
         "owner": owner,
-        "zone": owner.zone,
         "zone_name": owner.time_zone,
+        "words": items.words,
     }
     response = HttpResponse(render_to_string(f"{PAGE}#agenda_item", context, request=request), status=status)
     response["HX-Retarget"] = f"#agenda-item-{activity.pk}"
