@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -36,7 +37,12 @@ def open_deal(make_deal: Any, stages: dict[str, Stage], confirm_decision_maker: 
     since yesterday, a next step planned. `state` (Deal fields) says what is otherwise."""
 
     def make(
-        owner: User, stage: str = "Lead", *, value: int = 1000, confirmed: bool = True, **state: Any
+        owner: User,
+        stage: str = "Lead",
+        *,
+        value: int | Decimal = 1000,
+        confirmed: bool = True,
+        **state: Any,
     ) -> Deal:
         deal = make_deal(
             owner,

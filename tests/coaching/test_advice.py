@@ -29,7 +29,7 @@ from salespipe.analytics.advice import (
     AdviceItem,
 )
 from salespipe.coaching import selectors as coaching_selectors
-from salespipe.coaching.selectors import Advice, advice_for
+from salespipe.coaching.selectors import Advice, advice_facts, advice_for
 from salespipe.deals.models import Stage
 from salespipe.deals.services import deal_move
 from salespipe.people.models import User
@@ -277,6 +277,39 @@ def test_a_deal_with_nothing_planned_needs_a_next_step(rep: User, open_deal: Any
     )
 
 
+def test_the_value_of_the_deals_behind_an_item_adds_up_to_the_cent(rep: User, open_deal: Any) -> None:
+    # given: values whose sum a binary float misses (100.1 + 200.2 + 300.3 is 600.5999999999999 there)
+    for value in ("100.10", "200.20", "300.30"):
+        open_deal(rep, "Qualified", value=Decimal(value), next_activity_at=None)
+
+    # when
+    found = item(rep, NO_NEXT_STEP)
+
+    # then
+    assert found.evidence["value"] == "600.60"
+    assert [deal["value"] for deal in found.evidence["biggest"]] == ["300.30", "200.20", "100.10"]
+
+
+def test_open_deals_of_no_kind_an_item_names_are_counted_all_the_same(rep: User, open_deal: Any) -> None:
+    # given: two deals looked after in Qualified, neither at the top of the funnel nor late, before the
+    # appointment
+    open_deal(rep, "Qualified")
+    open_deal(rep, "Qualified", value=3000)
+
+    # when
+    facts = advice_facts(actor=rep, user=rep, now=NOW)
+
+    # then
+    assert facts.open_deals == 2
+    assert facts.median_open_value == Decimal("2000.00")
+    assert (facts.top.count, facts.late.count, facts.no_next_step.count, facts.big_at_risk.count) == (
+        0,
+        0,
+        0,
+        0,
+    )
+
+
 def test_a_deal_without_progress_for_its_stage_s_rotting_days_is_rotting(rep: User, open_deal: Any) -> None:
     # given: Lead rots after 14 days
     rotting = open_deal(rep, "Lead", stage_entered_at=days_ago(20), last_activity_at=days_ago(15))
@@ -378,6 +411,42 @@ def test_a_busy_team_s_median_is_that_of_its_most_recent_exits(
         {"stage": "Qualified", "days": 5.0, "exits": 5, "basis": "team"}
     ]
     assert [listed["id"] for listed in found.evidence["biggest"]] == [stalled.pk]
+
+
+def test_a_busy_team_s_stages_are_sampled_each_from_its_own_start(
+    rep: User, teammate: User, open_deal: Any, stages: dict[str, Stage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a sample of 5 (scaled down from 2,000): the team left Qualified 13 times in the half year, the
+    # last 5 in the past month after 5 days there, the 8 before after 30; and Appointment 5 times only,
+    # four months ago, after 10 days there
+    monkeypatch.setattr(coaching_selectors, "TEAM_EXIT_SAMPLE", 5)
+    for days_in, left in [(30, 170 - 10 * n) for n in range(8)] + [(5, 25 - 5 * n) for n in range(5)]:
+        stay(
+            open_deal(teammate, "Demo/Trial"),
+            stages["Qualified"],
+            entered=days_ago(left + days_in),
+            left=days_ago(left),
+            to=stages["Demo/Trial"],
+        )
+    for left in (150, 140, 130, 120, 110):
+        stay(
+            open_deal(teammate, "Proposal"),
+            stages["Appointment"],
+            entered=days_ago(left + 10),
+            left=days_ago(left),
+            to=stages["Proposal"],
+        )
+    open_deal(rep, "Qualified")
+    open_deal(rep, "Appointment")
+
+    # when
+    medians = advice_facts(actor=rep, user=rep, now=NOW).stage_medians
+
+    # then Qualified's median is of its recent exits alone, Appointment's of all of its exits, however old
+    assert [(median.stage, median.days, median.exits, median.basis) for median in medians] == [
+        ("Qualified", 5.0, 5, "team"),
+        ("Appointment", 10.0, 5, "team"),
+    ]
 
 
 def test_a_stalled_deal_that_had_a_trial_is_not_offered_one_again(

@@ -363,7 +363,7 @@ WEEKLY_DIGEST_FIXED_QUERIES = 1 + 2 + 12 + 1 + 4
 # The advice engine counts each rep's facts on its own (coaching.selectors.advice_facts, some twenty-odd
 # queries a rep): the only part of a digest that grows with the number of reps. For the Athens team of
 # two reps, all told:
-WEEKLY_DIGEST_QUERIES_TWO_REPS = 75
+WEEKLY_DIGEST_QUERIES_TWO_REPS = 73
 
 
 def _advice_queries(manager: User, rep: User, now: dt.datetime) -> int:

@@ -9,12 +9,12 @@ The facts come in a fixed number of queries whatever the number of deals (`tests
   (the first one that needs a confirmed decision maker), their rotting days, and whether the rep has open
   deals in them;
 - the median days deals spend in each of those stages, over the stays of the rep's team's deals that
-  ended in the last `STAGE_EXIT_DAYS` days; for a stage the team left too few times, the company's
-  (one more query, only then);
+  ended in the last `STAGE_EXIT_DAYS` days (two queries: how many per stage, then the sample's); for a
+  stage the team left too few times, the company's (two more queries, only then);
 - the median value of the rep's open deals (what makes a deal "big");
-- ONE grouped count of the rep's open deals for every rule: count and value per kind of deal;
-- ONE read of the biggest few deals of every kind, which the messages name: each kind an
-  `ORDER BY value DESC LIMIT 3` subquery, joined with UNION ALL, so no rule reads all the deals;
+- ONE query for the rep's open deals: the count and value of every kind of deal the rules look at, and
+  the biggest few of each, which the messages name (each kind an `ORDER BY value DESC LIMIT 3` over the
+  deals read once, joined with UNION ALL, so no rule reads all the deals);
 - ONE count of the rep's planned activities (appointments ahead, open and overdue information requests)
   and one read of the requests due first;
 - the appointment → won records of the rep and of their team (`numbers.track_records`: the day's
@@ -26,8 +26,6 @@ The facts come in a fixed number of queries whatever the number of deals (`tests
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -36,8 +34,21 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -121,6 +132,8 @@ LISTED = (
     STALLED,
     BIG_AT_RISK,
 )
+# Why a big deal is at risk, by the name `DealRef.reasons` gives it, and the kind of deal that says so.
+REASONS = {ROTTING: ROTTING_DEALS, PAST_CLOSE_DATE: OVERDUE, NO_NEXT_ACTIVITY: NO_NEXT_STEP}
 CENT = Decimal("0.01")
 
 
@@ -198,19 +211,18 @@ def _stages(user: User) -> _Stages:
 # --- SQL around the ORM -------------------------------------------------------------------------------------
 
 
-def _grouped(rows: QuerySet[Any, Any], columns: str, *, group_by: str = "") -> list[dict[str, Any]]:
-    """`columns` (aggregates the ORM does not spell, over the `k_*` columns of `rows`) in ONE query, the
-    ORM's query as a subquery. Only ORM-compiled SQL and fixed text from this module go in; the values
-    stay bound parameters."""
+def _grouped(rows: QuerySet[Any, Any], columns: str, *, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """`columns` (aggregates the ORM does not spell, over the `k_*` columns of `rows`, with `params` for
+    their placeholders) in ONE query, the ORM's query as a subquery. Only ORM-compiled SQL and fixed text
+    from this module go in; the values stay bound parameters."""
     try:
-        inner_sql, params = rows.order_by().query.sql_with_params()
+        inner_sql, inner_params = rows.order_by().query.sql_with_params()
     except EmptyResultSet:
         return []
-    grouping = f" GROUP BY {group_by}" if group_by else ""
-    statement = f"SELECT {columns} FROM ({inner_sql}) AS facts{grouping}"  # noqa: S608 - see above
+    statement = f"SELECT {columns} FROM ({inner_sql}) AS facts"  # noqa: S608 - see above
     sql.prepare()
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(statement, (*params, *inner_params))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -218,18 +230,30 @@ def _grouped(rows: QuerySet[Any, Any], columns: str, *, group_by: str = "") -> l
 # --- how long deals usually stay in a stage -----------------------------------------------------------------
 
 
-def _stays(stays: QuerySet[StageStay]) -> dict[int, tuple[int, float]]:
-    """Per stage, how many of these ended `stays` there are and their median days (entered to left).
-    One query."""
+def _stays(stays: QuerySet[StageStay], stage_ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+    """Per stage of `stage_ids`, how many of these ended `stays` there are and their median days (entered
+    to left). One query, each stage's aggregates FILTERed to its rows rather than the rows grouped by
+    stage: SQLite groups by sorting every row into a temporary b-tree first, which for a busy team's
+    sample of 13,000 stays made the query three times as long (47 ms against 17)."""
     rows = stays.filter(left_at__isnull=False).values(
         k_stage=F("stage_id"), k_left=F("left_at"), k_entered=F("entered_at")
     )
     days = sql.days_between_sql("k_entered", "k_left")
-    columns = f"k_stage, COUNT(*) AS stays, {sql.percentile_sql(days, 0.5)} AS median_days"
+    columns = ", ".join(
+        f"COUNT(*) FILTER (WHERE k_stage = %s) AS stays_{n}, "
+        f"{sql.percentile_sql(days, 0.5, where='k_stage = %s')} AS median_days_{n}"
+        for n in range(len(stage_ids))
+    )
+    found = _grouped(
+        rows, columns, params=[value for stage_id in stage_ids for value in (stage_id, stage_id)]
+    )
+    if not found:
+        return {}
+    row = found[0]
     return {
-        int(row["k_stage"]): (int(row["stays"]), float(row["median_days"]))
-        for row in _grouped(rows, columns, group_by="k_stage")
-        if row["median_days"] is not None
+        stage_id: (int(row[f"stays_{n}"]), float(row[f"median_days_{n}"]))
+        for n, stage_id in enumerate(stage_ids)
+        if row[f"median_days_{n}"] is not None
     }
 
 
@@ -249,31 +273,34 @@ def _recent_start(stages: _Stages, since: dt.datetime, now: dt.datetime) -> dt.d
     return max(since, latest["start"]) if latest["start"] is not None else since
 
 
-def _team_sample(exits: QuerySet[StageStay], since: dt.datetime, now: dt.datetime) -> tuple[dt.datetime, Q]:
-    """Which of the team's exits since `since` the medians take: all of a stage's, or, of a stage left more
-    than `TEAM_EXIT_SAMPLE` times, those of the most recent part of the window that holds about that many
-    (its length in proportion, exits coming at a steady pace); as the earliest exit time read and the
-    condition. One query: the exits counted per stage through the members' (owner, left) index, which
-    holds the stage too. The median of a day count per exit costs the database a date parse and Python a
-    call per exit: a hundred thousand for a busy team, a few thousand per stage with the sample."""
-    counts = {row["stage_id"]: row["exits"] for row in exits.values("stage_id").annotate(exits=Count("*"))}
+def _team_sample(
+    exits: QuerySet[StageStay], stage_ids: Sequence[int], since: dt.datetime, now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """Where the team's exits the medians take start, for each stage of `stage_ids` left since `since`:
+    `since` (all of them), or, for a stage left more than `TEAM_EXIT_SAMPLE` times, the start of the most
+    recent part of the window that holds about that many (its length in proportion, exits coming at a
+    steady pace). The median of a day count per exit costs the database a date parse and Python a call per
+    exit: a hundred thousand for a busy team, a few thousand per stage with the sample.
+
+    One query: the exits counted through the members' (owner, left) index, which holds the stage too; a
+    count FILTERed to each stage rather than a GROUP BY, which on SQLite sorts the team's hundred thousand
+    exits of the half-year into a temporary b-tree first, three times the cost."""
+    # A count of the stage, not of the key: the key is not in the index, and counting it would read each
+    # exit's row.
+    found = exits.aggregate(
+        **{f"stage_{stage_id}": Count("stage", filter=Q(stage_id=stage_id)) for stage_id in stage_ids}
+    )
     window = now - since
-    starts = {
-        stage_id: now - window * (TEAM_EXIT_SAMPLE / exits)
-        for stage_id, exits in counts.items()
-        if exits > TEAM_EXIT_SAMPLE
+    return {
+        stage_id: since if exits <= TEAM_EXIT_SAMPLE else now - window * (TEAM_EXIT_SAMPLE / exits)
+        for stage_id in stage_ids
+        if (exits := found[f"stage_{stage_id}"])
     }
-    if not starts:
-        return since, Q()
-    recent = [Q(k_in=stage_id, left_at__gte=start) for stage_id, start in starts.items()]
-    condition = functools.reduce(operator.or_, recent, ~Q(k_in__in=sorted(starts)))
-    # Every stage sampled: the index range starts at the earliest sample, not at the window's start.
-    return (min(starts.values()) if set(starts) == set(counts) else since), condition
 
 
 def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, StageMedian]:
     """The median stay in each stage the rep has open deals in: over the stays of their team's deals
-    that ended in the last `STAGE_EXIT_DAYS` days (one query, as costly as the team is busy, whatever the
+    that ended in the last `STAGE_EXIT_DAYS` days (two queries, as costly as the team is busy, whatever the
     size of the company); for a stage the team left fewer than `STAGE_MEDIAN_MIN_EXITS` times, or for a
     rep without a team, over the company's (two more queries, on a sample of bounded size: every exit in
     the window, or in its most recent part when the company is big)."""
@@ -282,21 +309,31 @@ def _stage_medians(user: User, stages: _Stages, now: dt.datetime) -> dict[int, S
     medians: dict[int, StageMedian] = {}
     if wanted and user.team_id is not None:
         team = User.objects.filter(team_id=user.team_id).values("pk")
-        # The stage as an expression, so no (stage, left) index competes with the members' (owner, left)
-        # one: through the stage, SQLite would read the whole company's stays of the half-year.
-        exits = StageStay.objects.alias(k_in=F("stage_id") + 0).filter(
-            owner_id__in=team, k_in__in=sorted(wanted), left_at__lt=now
+        # No condition names the stage but inside an expression (the counts' FILTERs, the sample's start
+        # below), so no (stage, left) index competes with the members' (owner, left) one: through the
+        # stage, SQLite would read the whole company's stays of the half-year.
+        team_exits = StageStay.objects.filter(owner_id__in=team, left_at__lt=now)
+        starts = _team_sample(team_exits.filter(left_at__gte=since), sorted(wanted), since, now)
+        # Each exit against its stage's start: one CASE per exit costs half an OR of a condition per
+        # stage; other stages get no start (NULL), so their exits are left out too. The index range
+        # begins at the earliest start: a busy team's half-year before its samples is not read.
+        sample_start = Case(
+            *(When(stage_id=stage_id, then=Value(start)) for stage_id, start in sorted(starts.items())),
+            output_field=DateTimeField(),
         )
-        start, sample = _team_sample(exits.filter(left_at__gte=since), since, now)
-        exits = exits.filter(sample, left_at__gte=start)
-        for stage_id, (stays, days) in _stays(exits).items():
+        exits = (
+            team_exits.alias(k_from=sample_start)
+            .filter(left_at__gte=min(starts.values(), default=since))
+            .filter(left_at__gte=F("k_from"))
+        )
+        for stage_id, (stays, days) in _stays(exits, sorted(wanted)).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
                 medians[stage_id] = StageMedian(stages.names[stage_id], days, stays, "team")
     wanted -= set(medians)
     if wanted:
         start = _recent_start(stages, since, now)
         company = StageStay.objects.filter(stage_id__in=sorted(wanted), left_at__gte=start, left_at__lt=now)
-        for stage_id, (stays, days) in _stays(company).items():
+        for stage_id, (stays, days) in _stays(company, sorted(wanted)).items():
             if stays >= STAGE_MEDIAN_MIN_EXITS:
                 medians[stage_id] = StageMedian(stages.names[stage_id], days, stays, "company")
     return medians
@@ -396,61 +433,83 @@ def _open_deals(user: User) -> QuerySet[Deal]:
     return Deal.objects.filter(owner_id=user.pk, status=DealStatus.OPEN)
 
 
-def _counts(user: User, kinds: Mapping[str, Q | None]) -> dict[str, Any]:
-    """How many open deals of each kind and what they are worth: ONE query."""
-    aggregates: dict[str, Any] = {"open_deals": Count("pk")}
-    for name, condition in kinds.items():
-        if condition is not None:
-            aggregates[f"{name}_deals"] = Count("pk", filter=condition)
-            aggregates[f"{name}_value"] = Sum("base_value", filter=condition)
-    return _open_deals(user).order_by().aggregate(**aggregates)
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _biggest(user: User, kinds: Mapping[str, Q | None]) -> dict[str, list[DealRef]]:
-    """The biggest few deals of each listed kind, biggest first: ONE query. Each kind is its own
-    `ORDER BY base_value DESC, id DESC LIMIT n` subquery; their ids are UNION ALL'd and the deals read
-    once, flagged with the kinds they are of. A deal found through one kind may be of another too; taken
-    in the same order and capped per kind, each kind ends up with exactly its own biggest n."""
-    listed = {name: kinds[name] for name in LISTED if kinds.get(name) is not None}
-    union = sql.union_of_ids(
+def _cents(value: Any) -> Decimal:
+    """Money read by hand, as the ORM gives it: SQLite answers an int or a float (whose error on a sum of
+    cents is far below half a cent), PostgreSQL a Decimal."""
+    return Decimal(0 if value is None else str(value)).quantize(CENT)
+
+
+def _open_deal_kinds(
+    user: User, kinds: Mapping[str, Q | None]
+) -> tuple[dict[str, Any], dict[str, list[DealRef]]]:
+    """How many open deals of each kind there are and what they are worth, and the biggest few of each
+    listed kind, biggest first: ONE query.
+
+    The rep's open deals are read once into a materialised table, each with a 0/1 flag per kind, so
+    each kind's condition (some of them subqueries per deal: a meeting planned, a decision maker
+    confirmed, a demo held) is compiled and evaluated once: the counts are aggregates of the flags, and
+    each listed kind is its own `ORDER BY value DESC, id DESC LIMIT n` over the flagged rows, labelled
+    with the kind and UNION ALL'd. The counts come on every row (a one-row LEFT JOIN, so they come with
+    no deal listed too). Apart, the counts and the biggest cost a compilation and an evaluation of every
+    condition each, about twice the time."""
+    flagged = [name for name, condition in kinds.items() if condition is not None]
+    listed = [name for name in LISTED if name in flagged]
+    reasons = {reason: name for reason, name in REASONS.items() if name in flagged}
+    rows = _open_deals(user).values(
+        k_id=F("id"),
+        k_title=F("title"),
+        k_value=F("base_value"),
+        **{f"k_{name}": _flag(condition) for name, condition in kinds.items() if condition is not None},
+    )
+    inner_sql, params = rows.order_by().query.sql_with_params()
+    # ORM-compiled SQL and this function's fixed text only (the kinds go by their position in `listed`);
+    # the values stay the inner query's parameters.
+    aggregates = ", ".join(
         [
-            _open_deals(user).filter(condition).order_by("-base_value", "-id").values("id")[:NAMED_DEALS]
-            for condition in listed.values()
-            if condition is not None
+            "COUNT(*) AS open_deals",
+            *(
+                f"COUNT(*) FILTER (WHERE k_{name} = 1) AS {name}_deals, "
+                f"SUM(k_value) FILTER (WHERE k_{name} = 1) AS {name}_value"
+                for name in flagged
+            ),
         ]
     )
-    found: dict[str, list[DealRef]] = {name: [] for name in listed}
-    if union is None:
-        return found
-    flags = {
-        f"is_{name}": Case(When(condition, then=Value(True)), default=Value(False))
-        for name, condition in {**listed, **_reasons(kinds)}.items()
-        if condition is not None
-    }
-    rows = (
-        Deal.objects.filter(pk__in=RawSQL(*union))  # noqa: S611 - ORM-compiled SQL, bound parameters
-        .annotate(**flags)
-        .values("id", "title", "base_value", *flags)
-        .order_by("-base_value", "-id")
+    picked = ", ".join(["k_id", "k_title", "k_value", *(f"k_{name}" for name in reasons.values())])
+    parts = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {n} AS k_kind, {picked} FROM facts WHERE k_{name} = 1 "  # noqa: S608
+        f"ORDER BY k_value DESC, k_id DESC LIMIT {NAMED_DEALS}) AS part_{n}"
+        for n, name in enumerate(listed)
     )
-    for row in rows:
-        reasons = tuple(reason for reason in _reasons(kinds) if row.get(f"is_{reason}"))
-        for name in listed:
-            if row[f"is_{name}"] and len(found[name]) < NAMED_DEALS:
-                deal = DealRef(
-                    row["id"], row["title"], row["base_value"], reasons if name == BIG_AT_RISK else ()
-                )
-                found[name].append(deal)
-    return found
-
-
-def _reasons(kinds: Mapping[str, Q | None]) -> dict[str, Q | None]:
-    """Why a big deal is at risk, by the name `DealRef.reasons` gives it."""
-    return {
-        ROTTING: kinds[ROTTING_DEALS],
-        PAST_CLOSE_DATE: kinds[OVERDUE],
-        NO_NEXT_ACTIVITY: kinds[NO_NEXT_STEP],
-    }
+    statement = (
+        f"WITH facts AS MATERIALIZED ({inner_sql}) SELECT * FROM (SELECT {aggregates} FROM facts) AS totals"  # noqa: S608
+    )
+    if parts:
+        statement += f" LEFT JOIN ({parts}) AS picked ON 1 = 1 ORDER BY k_kind, k_value DESC, k_id DESC"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        names = [column[0] for column in cursor.description]
+        found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    totals = found[0]
+    counts = {"open_deals": totals["open_deals"]}
+    for name in flagged:
+        counts[f"{name}_deals"] = totals[f"{name}_deals"]
+        counts[f"{name}_value"] = _cents(totals[f"{name}_value"])
+    biggest: dict[str, list[DealRef]] = {name: [] for name in listed}
+    for row in found:
+        if row.get("k_kind") is None:
+            continue
+        name = listed[row["k_kind"]]
+        why = (
+            tuple(reason for reason, flag in reasons.items() if row[f"k_{flag}"])
+            if name == BIG_AT_RISK
+            else ()
+        )
+        biggest[name].append(DealRef(row["k_id"], row["k_title"], _cents(row["k_value"]), why))
+    return counts, biggest
 
 
 def _deals(name: str, counts: Mapping[str, Any], biggest: Mapping[str, list[DealRef]]) -> Deals:
@@ -530,8 +589,7 @@ def advice_facts(
     medians = _stage_medians(user, stages, now)
     median_value = _median_open_value(user)
     kinds = _kinds(user, stages, medians, median_value, limits, now, today)
-    counts = _counts(user, kinds)
-    biggest = _biggest(user, kinds)
+    counts, biggest = _open_deal_kinds(user, kinds)
     appointments, requests = _planned(user, limits, now)
     scope = NumbersScope(USER, user.username, str(user), user=user, member_ids=(user.pk,))
     report = numbers_report(actor=actor, scope=scope, period=numbers_period(None, today=today), now=now)
