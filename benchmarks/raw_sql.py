@@ -220,19 +220,15 @@ def board_app(*, actor: Any, size: int = 20) -> dict[int, BoardColumn]:
     pipelines = {stage.pipeline.pk: stage.pipeline for stage in all_stages}.values()
     pipeline = next((p for p in pipelines if p.is_default), None)
     stages = [s for s in all_stages if pipeline and s.pipeline_id == pipeline.pk and s.kind == StageKind.OPEN]
-    filters = selectors.BoardFilters()
-    totals = selectors.board_column_totals(actor=actor, stages=stages, filters=filters)
-    pages = selectors.board_first_pages(
-        actor=actor, stage_ids=[s.pk for s in stages], filters=filters, size=size
-    )
+    columns = selectors.board_columns(actor=actor, stages=stages, filters=selectors.BoardFilters(), size=size)
     return {
         stage_id: BoardColumn(
             count=total.count,
             value=total.value,
             weighted_value=total.weighted_value,
-            card_ids=tuple(card.deal.pk for card in pages[stage_id].cards),
+            card_ids=tuple(card.deal.pk for card in columns.pages[stage_id].cards),
         )
-        for stage_id, total in totals.items()
+        for stage_id, total in columns.totals.items()
     }
 
 

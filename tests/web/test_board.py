@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from salespipe.activities.services import activity_record, activity_schedule
+from salespipe.deals import selectors
 from salespipe.deals.models import Deal, DealStatus, Stage
 from salespipe.deals.pipelines import pipeline_create
 from salespipe.deals.services import exchange_rate_set
@@ -21,7 +22,9 @@ from tests.factories import OrganizationFactory
 
 HTMX = {"HX-Request": "true"}
 
-# Session, user, stages of the active pipelines, column totals (one GROUP BY), first pages (one query).
+# Session, user, stages of the active pipelines, and the columns in two queries: narrowed to some owners,
+# their deals ranked per stage with each stage's totals, then the first pages' cards; spanning every
+# owner (an admin), the totals' GROUP BY, then the first pages.
 REP_BOARD_QUERIES = 5
 # ... and the people the actor may filter by (their teams come with them).
 MANAGER_BOARD_QUERIES = 6
@@ -151,6 +154,88 @@ def test_column_headers_count_and_sum_in_the_base_currency_with_weighted_value(
     assert "3,090 EUR" in html
     assert "weighted 1,054 EUR" in html or "weighted 1,055 EUR" in html
     assert "4 open deals worth 6,090 EUR" in html
+
+
+def test_a_searched_team_boards_headers_count_every_matching_deal_beyond_the_first_page(
+    browser_of: Any,
+    manager: User,
+    team: Team,
+    rep: User,
+    teammate: User,
+    stages: dict[str, Stage],
+    make_deal: Any,
+) -> None:
+    # given: more matching deals in Lead than a page shows, one with its own probability (the others take
+    # Lead's 5 %), one in Contacted (10 %), and deals the search leaves out
+    for n in range(23):
+        make_deal(rep if n % 2 else teammate, title=f"Acme order {n}", value=100)
+    make_deal(rep, title="Acme renewal", value=1000, probability=50)
+    make_deal(teammate, title="Acme pilot", value=Decimal("123.45"), stage_id=stages["Contacted"].pk)
+    make_deal(rep, title="Globex order", value=5000)
+    make_deal(rep, title="Globex pilot", value=5000, stage_id=stages["Qualified"].pk)
+
+    # when
+    response = browser_of(manager).get("/board/", {"team": team.pk, "q": "acme"})
+
+    # then
+    lead = _column(response, stages["Lead"])
+    assert len(lead.cards) == 20
+    assert lead.more_url is not None
+    assert (lead.totals.count, lead.totals.value) == (24, Decimal("3300.00"))
+    assert lead.totals.weighted_value == Decimal("615.00")  # 23 × 100 × 5 % + 1000 × 50 %
+    contacted = _column(response, stages["Contacted"]).totals
+    assert (contacted.count, contacted.value) == (1, Decimal("123.45"))
+    assert contacted.weighted_value == Decimal("12.35")  # 12.345, rounded half up
+    qualified = _column(response, stages["Qualified"]).totals
+    assert (qualified.count, qualified.value, qualified.weighted_value) == (0, 0, 0)
+    assert response.context["pipeline_totals"].count == 25
+    # and the headers a move brings (their own GROUP BY) say the same
+    shown = {column.stage.pk: column.totals for column in response.context["columns"] if column.totals.count}
+    after_a_move = selectors.board_column_totals(
+        actor=manager,
+        stages=[column.stage for column in response.context["columns"]],
+        filters=selectors.BoardFilters(team_id=team.pk, search="acme"),
+    )
+    assert after_a_move == shown
+
+
+def test_deals_outside_the_actors_scope_never_reach_a_narrowed_boards_headers(
+    browser_of: Any,
+    manager: User,
+    rep: User,
+    teammate: User,
+    outsider: User,
+    stages: dict[str, Stage],
+    make_deal: Any,
+) -> None:
+    # given: matching deals in one column, of a rep, of their teammate and of another manager's team
+    make_deal(rep, title="Acme order", value=100)
+    make_deal(teammate, title="Acme pilot", value=300)
+    make_deal(outsider, title="Acme abroad", value=900)
+
+    # when: the rep's and the manager's boards, and the manager's asked outright for the outsider's deals
+    reps_board = browser_of(rep).get("/board/", {"q": "acme"})
+    managers_board = browser_of(manager).get("/board/", {"q": "acme"})
+    board_stages = [column.stage for column in managers_board.context["columns"]]
+    by_owner = selectors.board_columns(
+        actor=manager,
+        stages=board_stages,
+        filters=selectors.BoardFilters(owner_id=outsider.pk, search="acme"),
+    )
+    by_team = selectors.board_columns(
+        actor=manager, stages=board_stages, filters=selectors.BoardFilters(team_id=outsider.team_id)
+    )
+
+    # then
+    reps_lead = _column(reps_board, stages["Lead"])
+    assert (reps_lead.totals.count, reps_lead.totals.value) == (1, Decimal("100.00"))
+    managers_lead = _column(managers_board, stages["Lead"])
+    assert (managers_lead.totals.count, managers_lead.totals.value) == (2, Decimal("400.00"))
+    assert managers_board.context["pipeline_totals"].value == Decimal("400.00")
+    assert [card.deal.title for card in managers_lead.cards] == ["Acme pilot", "Acme order"]
+    for outsiders in (by_owner, by_team):
+        assert outsiders.totals == {}
+        assert all(not page.cards for page in outsiders.pages.values())
 
 
 def test_cards_show_the_biggest_deals_first_with_their_facts(

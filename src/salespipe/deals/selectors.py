@@ -282,10 +282,30 @@ def _board_deals(*, actor: User, filters: BoardFilters, close_unindexed: bool = 
     return deals
 
 
+def _weighted_points() -> Sum:
+    """A column's weighted value in percent points: base value × win probability (the deal's own, else its
+    stage's default). Divided by 100 in `_column_totals`, on a handful of sums rather than on every row, so
+    SQLite's integer division cannot truncate it."""
+    return Sum(
+        F("base_value") * Coalesce("probability", "stage__default_probability"),
+        output_field=DecimalField(max_digits=24, decimal_places=2),
+    )
+
+
+def _column_totals(count: int, value: Decimal | None, weighted_points: Decimal | None) -> BoardColumnTotals:
+    cent = Decimal("0.01")
+    return BoardColumnTotals(
+        count=count,
+        value=Decimal(value or 0).quantize(cent),
+        weighted_value=(Decimal(weighted_points or 0) / 100).quantize(cent, ROUND_HALF_UP),
+    )
+
+
 def board_column_totals(
     *, actor: User, stages: Sequence[Stage], filters: BoardFilters
 ) -> dict[int, BoardColumnTotals]:
-    """Count, value and weighted value of each column, in one GROUP BY query.
+    """Count, value and weighted value of each column, in one GROUP BY query: the headers alone, as a move
+    updates them. The board itself has them from `board_columns`.
 
     Weighted value = base value × win probability (the deal's own, else its stage's default).
 
@@ -304,25 +324,11 @@ def board_column_totals(
     rows = (
         deals.order_by()
         .values("stage_id")
-        .annotate(
-            count=Count("pk"),
-            value=Sum("base_value"),
-            # Percent points; divided by 100 below, on a handful of sums rather than on every row, so
-            # SQLite's integer division cannot truncate it.
-            weighted_points=Sum(
-                F("base_value") * Coalesce("probability", "stage__default_probability"),
-                output_field=DecimalField(max_digits=24, decimal_places=2),
-            ),
-        )
+        .annotate(count=Count("pk"), value=Sum("base_value"), weighted_points=_weighted_points())
     )
     wanted = {stage.pk for stage in stages}
-    cent = Decimal("0.01")
     return {
-        row["stage_id"]: BoardColumnTotals(
-            count=row["count"],
-            value=Decimal(row["value"] or 0).quantize(cent),
-            weighted_value=(Decimal(row["weighted_points"] or 0) / 100).quantize(cent, ROUND_HALF_UP),
-        )
+        row["stage_id"]: _column_totals(row["count"], row["value"], row["weighted_points"])
         for row in rows
         if row["stage_id"] in wanted
     }
@@ -397,57 +403,105 @@ def _page(cards: list[BoardCard], *, size: int) -> BoardColumnPage:
     return BoardColumnPage(cards=cards[:size], has_more=len(cards) > size)
 
 
-def board_first_pages(
-    *, actor: User, stage_ids: Sequence[int], filters: BoardFilters, size: int = BOARD_PAGE_SIZE
-) -> dict[int, BoardColumnPage]:
-    """The first page of every column, biggest deals first, in ONE query whatever the number of columns.
+@dataclass(frozen=True)
+class BoardColumns:
+    """What a board shows of its columns, by stage id: every column's first page (empty when the column
+    has no deals) and the header numbers of those that have some (a column missing here shows zeros)."""
 
-    Which query depends on how many deals the board spans:
+    totals: dict[int, BoardColumnTotals]
+    pages: dict[int, BoardColumnPage]
 
-    - narrowed to some owners (a rep, a manager's team, an owner or team filter): their open deals are
-      ranked per stage with ROW_NUMBER() OVER (PARTITION BY stage ORDER BY value DESC, id DESC), found
-      through the owner index: a few hundred or thousand rows whatever the size of the company.
-    - every owner (an admin): a ranking would sort every open deal, so each column's page is its own
-      `ORDER BY value DESC, id DESC LIMIT size+1` subquery, which walks the (stage, status, -value)
-      index and stops after size+1 rows, and the subqueries are joined with UNION ALL. Django only
-      builds sliced compound queries on databases that allow them bare (not SQLite), so the UNION ALL is
-      spelled out around the ORM-compiled subqueries.
 
-    Either way the outer query (cards with organization, owner, stage and the decision-maker check) is an
-    ordinary ORM query over at most size+1 deals per column."""
+def board_columns(
+    *, actor: User, stages: Sequence[Stage], filters: BoardFilters, size: int = BOARD_PAGE_SIZE
+) -> BoardColumns:
+    """Every column's header numbers and first page, biggest deals first, in two queries whatever the
+    number of columns.
+
+    Which queries depends on how many deals the board spans:
+
+    - narrowed to some owners (a rep, a manager's team, an owner or team filter): their open deals, found
+      through the owner index, are ranked per stage with ROW_NUMBER() OVER (PARTITION BY stage ORDER BY
+      value DESC, id DESC), and each stage's totals come from the same scan as window aggregates over the
+      same partition; then the first size+1 of each stage are read as cards by primary key. Totals and
+      ranking as two queries each read every one of those deals, and with a search (a LIKE on each
+      deal's title and organization's name) that reading is the whole cost: one scan took a fifth to a
+      third off a manager's board search at a million deals (docs/web.md, *Board*).
+    - every owner (an admin): a ranking would sort every open deal, so the totals are their own GROUP BY
+      (`board_column_totals`) and each column's page its own `ORDER BY value DESC, id DESC LIMIT size+1`
+      subquery, which walks the (stage, status, -value) index and stops after size+1 rows, the
+      subqueries joined with UNION ALL."""
+    stage_ids = [stage.pk for stage in stages]
     if not stage_ids:
-        return {}
+        return BoardColumns(totals={}, pages={})
     owners = _board_owners(actor=actor, filters=filters)
-    if owners is not None:
-        # No stage condition inside: offered one, SQLite would walk the stage index (see the totals).
-        ranked = (
-            _board_deals(actor=actor, filters=filters)
-            .filter(owner_id__in=owners)
-            .annotate(
-                place=Window(
-                    RowNumber(), partition_by=[F("stage_id")], order_by=[F("value").desc(), F("id").desc()]
-                )
-            )
-            .filter(place__lte=size + 1)
-            .values("pk")
+    if owners is None:
+        return BoardColumns(
+            totals=board_column_totals(actor=actor, stages=stages, filters=filters),
+            pages=_every_owners_first_pages(actor=actor, stage_ids=stage_ids, filters=filters, size=size),
         )
-        first_pages = Deal.objects.filter(pk__in=ranked, stage_id__in=stage_ids)
-    else:
-        deals = _board_deals(actor=actor, filters=filters, close_unindexed=True).order_by("-value", "-id")
-        parts = [
-            deals.filter(stage_id=stage_id).values("id")[: size + 1].query.sql_with_params()
-            for stage_id in stage_ids
-        ]
-        # Only ORM-compiled SQL goes into the text; every value stays a bound parameter.
-        union = " UNION ALL ".join(
-            f"SELECT id FROM ({sql}) AS column_{n}"  # noqa: S608
-            for n, (sql, _) in enumerate(parts)
+    column = [F("stage_id")]
+    # No stage condition inside: offered one, SQLite would walk the stage index (`board_column_totals`).
+    # Other pipelines' columns are dropped below, after the ranking. The totals count every deal of a
+    # stage, not its first page: Django filters on `place` in an outer query, over the windows' results.
+    ranked = (
+        _board_deals(actor=actor, filters=filters)
+        .filter(owner_id__in=owners)
+        .order_by()
+        .annotate(
+            place=Window(RowNumber(), partition_by=column, order_by=[F("value").desc(), F("id").desc()]),
+            column_count=Window(Count("pk"), partition_by=column),
+            column_value=Window(Sum("base_value"), partition_by=column),
+            column_weighted_points=Window(_weighted_points(), partition_by=column),
         )
-        params = tuple(param for _, part_params in parts for param in part_params)
-        first_pages = Deal.objects.filter(pk__in=RawSQL(union, params))  # noqa: S611
+        .filter(place__lte=size + 1)
+        .values_list("pk", "stage_id", "column_count", "column_value", "column_weighted_points")
+    )
+    wanted = set(stage_ids)
+    totals: dict[int, BoardColumnTotals] = {}
+    first_page_ids = []
+    for deal_id, stage_id, count, value, weighted_points in ranked:
+        if stage_id not in wanted:
+            continue
+        first_page_ids.append(deal_id)
+        if stage_id not in totals:
+            totals[stage_id] = _column_totals(count, value, weighted_points)
+    # The ids come from the scoped ranking; the scope and the status are asked again all the same, so
+    # that a deal handed to someone else or closed between the two queries is not shown.
+    first_pages = Deal.objects.filter(owner_scope(actor), status=DealStatus.OPEN, pk__in=first_page_ids)
+    return BoardColumns(totals=totals, pages=_pages(first_pages, stage_ids=stage_ids, size=size))
+
+
+def _every_owners_first_pages(
+    *, actor: User, stage_ids: Sequence[int], filters: BoardFilters, size: int
+) -> dict[int, BoardColumnPage]:
+    """Every column's first page for a board spanning every owner, in one query: each column its own
+    `LIMIT size+1` subquery, joined with UNION ALL. Django only builds sliced compound queries on
+    databases that allow them bare (not SQLite), so the UNION ALL is spelled out around the ORM-compiled
+    subqueries; the outer query (cards with organization, owner, stage and the decision-maker check) is an
+    ordinary ORM query over at most size+1 deals per column."""
+    deals = _board_deals(actor=actor, filters=filters, close_unindexed=True).order_by("-value", "-id")
+    parts = [
+        deals.filter(stage_id=stage_id).values("id")[: size + 1].query.sql_with_params()
+        for stage_id in stage_ids
+    ]
+    # Only ORM-compiled SQL goes into the text; every value stays a bound parameter.
+    union = " UNION ALL ".join(
+        f"SELECT id FROM ({sql}) AS column_{n}"  # noqa: S608
+        for n, (sql, _) in enumerate(parts)
+    )
+    params = tuple(param for _, part_params in parts for param in part_params)
+    first_pages = Deal.objects.filter(pk__in=RawSQL(union, params))  # noqa: S611
+    return _pages(first_pages, stage_ids=stage_ids, size=size)
+
+
+def _pages(first_pages: QuerySet[Deal], *, stage_ids: Sequence[int], size: int) -> dict[int, BoardColumnPage]:
+    """The cards of `first_pages` (up to size+1 deals per column) as each column's first page."""
     by_stage: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
     for card in _cards(first_pages.order_by("-value", "-id"), now=timezone.now()):
-        by_stage[card.deal.stage_id].append(card)
+        column = by_stage.get(card.deal.stage_id)
+        if column is not None:  # else moved off the board's stages between the ranking and this read
+            column.append(card)
     return {stage_id: _page(column, size=size) for stage_id, column in by_stage.items()}
 
 

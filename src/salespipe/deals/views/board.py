@@ -275,10 +275,8 @@ def board(request: HttpRequest) -> HttpResponse:
         (p for p in pipelines if p.is_default), pipelines[0] if pipelines else None
     )
     stages = [s for s in all_stages if pipeline and s.pipeline_id == pipeline.pk and s.kind == StageKind.OPEN]
-    stage_ids = [stage.pk for stage in stages]
     query = _filter_query(request)
-    totals = selectors.board_column_totals(actor=actor, stages=stages, filters=filters)
-    pages = selectors.board_first_pages(actor=actor, stage_ids=stage_ids, filters=filters)
+    board_columns = selectors.board_columns(actor=actor, stages=stages, filters=filters)
     context = {
         "form": form,
         "pipeline": pipeline,
@@ -286,8 +284,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "show_pipelines": len(pipelines) > 1,
         "show_people": sees_others,
         "show_teams": sees_others and bool(teams),
-        "columns": _columns(stages, totals, pages, query),
-        "pipeline_totals": _pipeline_totals(totals),
+        "columns": _columns(stages, board_columns.totals, board_columns.pages, query),
+        "pipeline_totals": _pipeline_totals(board_columns.totals),
         "query": query,
         "export_query": _export_query(pipeline, filters),
         "filtered": any(value for key, value in request.GET.items() if key != "pipeline"),
