@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/insights"
 # Token; the actor's view (people, teams); the pipeline's stages; open deals, stage entries (the
-# window's and the last six months' together), stays, closed deals, lost reasons, activities,
-# trials/demos/gifts.
-API_QUERIES = 11
+# window's and the last six months' together), stays, closed deals with their trials/demos/gifts, lost
+# reasons, activities.
+API_QUERIES = 10
 
 
 @pytest.fixture

@@ -5,14 +5,16 @@ conversions per person, and who may see what."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from salespipe.analytics.funnel import StageCohort
+from salespipe.analytics.periods import add_months
 from salespipe.core.errors import InvalidInput, NotFound
-from salespipe.deals.models import Deal, Pipeline, Stage, StageOutcome
+from salespipe.deals.models import Deal, Pipeline, Stage, StageOutcome, StageStay
 from salespipe.deals.pipelines import pipeline_create
 from salespipe.insights import selectors
 from salespipe.people.models import User
@@ -183,6 +185,23 @@ def test_activities_count_what_was_done_in_the_window_per_kind(rep: User, teamma
     }
 
 
+@pytest.mark.usefixtures("pipeline")
+def test_a_teams_activities_add_up_over_its_members(manager: User, rep: User, teammate: User) -> None:
+    # given
+    done(rep, "call", 3)
+    done(rep, "call", 5)
+    done(teammate, "call", 1)
+    done(teammate, "email", 2)
+    done(manager, "call", 1)  # the manager is no member of the team they lead
+
+    # when
+    scope = selectors.insights_scope(actor=manager, team_id=rep.team_id)
+    counts = selectors.activity_counts(scope)
+
+    # then
+    assert (counts["call"], counts["email"], counts["meeting"]) == (3, 1, 0)
+
+
 def test_conversion_by_month_puts_each_entry_in_its_company_month_and_counts_going_further_since(
     rep: User, journey: Any, stages: dict[str, Stage], settings: Any
 ) -> None:
@@ -212,6 +231,23 @@ def test_conversion_by_month_puts_each_entry_in_its_company_month_and_counts_goi
     assert lead["2026-10"][1:] == (0, 0)
     assert lead["2026-11"][1:] == (1, 0)
     assert all(cohort.stage_id == stages["Lead"].pk for cohort in lead.values())
+
+
+def test_a_month_that_begins_at_the_very_end_has_nobody_in_it_yet(
+    rep: User, journey: Any, stages: dict[str, Stage], settings: Any
+) -> None:
+    # given: the first instant of December in Athens, and a deal that entered Lead in November
+    settings.TIME_ZONE = "Europe/Athens"
+    journey(rep, [("Lead", 3)])
+    december = dt.datetime(2026, 12, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Athens"))
+
+    # when
+    months = selectors.conversion_by_period(actor=rep, months=1, now=december)
+
+    # then
+    assert [(month.month, month.cohorts[0]) for month in months] == [
+        (dt.date(2026, 12, 1), StageCohort(stages["Lead"].pk, 0, 0))
+    ]
 
 
 def test_step_conversions_give_each_member_and_the_team_total_in_one_query(
@@ -307,6 +343,36 @@ def test_a_window_out_of_range_is_refused(rep: User) -> None:
         selectors.insights_scope(actor=rep, window_days=0)
 
 
+def test_the_closed_deals_are_counted_with_the_trials_as_each_alone(
+    rep: User, admin_user: User, journey: Any, make_deal: Any, django_assert_num_queries: Any
+) -> None:
+    # given: deals won and lost in the window, one with a trial, one before the window, and a deal of
+    # another pipeline lost in the window (the trials count it, the pipeline's figures do not)
+    journey(rep, [("Lead", 80), ("Contacted", 70), ("Won", 10)], value=3000)
+    trialled = journey(rep, [("Lead", 60), ("Won", 20)], value=1500)
+    done(rep, "trial", 30, deal=trialled)
+    journey(rep, [("Lead", 50), ("Lost", 40)], value=700)
+    journey(rep, [("Lead", 200), ("Won", 120)], value=9000)
+    other = pipeline_create(actor=admin_user, name="Renewals")
+    elsewhere = make_deal(rep, pipeline_id=other.pk, value=400)
+    lost_stage = other.stages.get(kind="lost")
+    Deal.objects.filter(pk=elsewhere.pk).update(
+        stage=lost_stage, status="lost", lost_at=days_ago(5), lost_reason="Budget"
+    )
+    scope = selectors.insights_scope(actor=rep)
+
+    # when
+    with django_assert_num_queries(1):
+        closed, freemiums = selectors.closed_and_freemium_effect(scope)
+
+    # then
+    assert closed == selectors.closed_in_window(scope)
+    assert (closed.won, closed.lost, closed.won_value) == (2, 1, money("4500.00"))
+    assert freemiums == selectors.freemium_effect(scope)
+    assert freemiums.deals == 4
+    assert freemiums.comparisons["trial"].with_activity.won == 1
+
+
 def test_another_pipeline_counts_only_its_own_stages(
     rep: User, admin_user: User, make_deal: Any, stages: dict[str, Stage]
 ) -> None:
@@ -344,6 +410,59 @@ def test_the_insights_count_the_window_and_the_months_in_one_query_as_each_alone
     assert insights.months == selectors.conversion_by_period(actor=rep, scope=scope)
     assert sum(month.cohorts[0].entered for month in insights.months) == 2
     assert insights.cohorts == selectors.stage_conversions(scope)
-    # open deals, entries, stays, closed deals, lost reasons, activities, trials
-    with django_assert_num_queries(7):
+    # open deals, entries, stays, closed deals with their trials, lost reasons, activities
+    with django_assert_num_queries(6):
         selectors.pipeline_insights(actor=rep, scope=scope)
+
+
+# --- cohorts against their definition -------------------------------------------------------------------
+
+
+def _cohorts_by_definition(
+    stays: list[StageStay], stage_ids: list[int], start: dt.datetime, stop: dt.datetime
+) -> list[tuple[int, int, int]]:
+    """Per stage, the deals that entered it from `start` to `stop`, each once, and how many of them went
+    further after their first entry there: read from the stays one deal at a time."""
+    answer = []
+    for stage_id in stage_ids:
+        firsts: dict[int, StageStay] = {}
+        for stay in sorted(stays, key=lambda stay: (stay.entered_at, stay.pk)):
+            if stay.stage_id == stage_id and start <= stay.entered_at < stop:
+                firsts.setdefault(stay.deal_id, stay)
+        answer.append((stage_id, len(firsts), sum(stay.advanced for stay in firsts.values())))
+    return answer
+
+
+@pytest.mark.parametrize(("window_days", "months"), [(30, 1), (90, 6), (365, 6), (90, 13), (180, 0)])
+def test_the_window_and_the_months_count_each_deal_once_from_its_first_entry_there(
+    rep: User, journey: Any, settings: Any, window_days: int, months: int
+) -> None:
+    # given: the company's months are Athens's; deals that come back to a stage within a month, across
+    # months and across the window's start, one entering on the window's first instant, one on a month's
+    settings.TIME_ZONE = "Europe/Athens"
+    journey(rep, [("Lead", 170), ("Contacted", 160), ("Lead", 150), ("Contacted", 20)])
+    journey(rep, [("Lead", 95), ("Contacted", 92), ("Lead", 89), ("Qualified", 60)])
+    journey(rep, [("Lead", 40), ("Contacted", 35), ("Lead", 33), ("Contacted", 31), ("Lead", 29)])
+    journey(rep, [("Lead", 400), ("Contacted", 5)])
+    journey(rep, [("Lead", 200), ("Lost", 100)])
+    journey(rep, [("Lead", 0.5), ("Proposal", 0.1)])
+    journey(rep, [("Lead", window_days), ("Contacted", window_days - 1), ("Lead", window_days - 2)])
+    first_of_november = dt.datetime(2026, 11, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Athens"))
+    journey(rep, [("Lead", (days_ago(0) - first_of_november).total_seconds() / 86400), ("Won", 1)])
+    scope = selectors.insights_scope(actor=rep, window_days=window_days)
+    stage_ids = [stage.id for stage in scope.open_stages]
+    stays = list(StageStay.objects.all())
+
+    # when
+    insights = selectors.pipeline_insights(actor=rep, scope=scope, months=months)
+
+    # then
+    assert insights.cohorts == _cohorts_by_definition(stays, stage_ids, scope.window.start, scope.window.end)
+    assert len(insights.months) == months
+    for month in insights.months:
+        start = dt.datetime.combine(month.month, dt.time.min, tzinfo=zoneinfo.ZoneInfo("Europe/Athens"))
+        stop = dt.datetime.combine(
+            add_months(month.month, 1), dt.time.min, tzinfo=zoneinfo.ZoneInfo("Europe/Athens")
+        )
+        assert month.cohorts == _cohorts_by_definition(stays, stage_ids, start, stop), month.month
+    assert sum(cohort.entered for month in insights.months for cohort in month.cohorts) > 0 or months == 0

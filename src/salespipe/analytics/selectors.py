@@ -15,7 +15,7 @@ aggregate query grouping the rows per owner, per team and in total (`sql.rollup`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -321,8 +321,11 @@ def _done_before_closing(kind: str) -> Exists:
     )
 
 
-def _freemium_rows(scope: ReportScope, window: ReportWindow) -> QuerySet[Any, Any]:
-    """The deals won or lost in the window, each flagged by the trials, demos and gifts done on it."""
+def _freemium_rows(
+    scope: ReportScope, window: ReportWindow, columns: Mapping[str, Any] | None = None
+) -> QuerySet[Any, Any]:
+    """The deals won or lost in the window, each flagged by the trials, demos and gifts done on it (and
+    with `columns`, if any)."""
     closed = Q(status=DealStatus.WON, won_at__gte=window.start, won_at__lt=window.end) | Q(
         status=DealStatus.LOST, lost_at__gte=window.start, lost_at__lt=window.end
     )
@@ -339,8 +342,9 @@ def _freemium_rows(scope: ReportScope, window: ReportWindow) -> QuerySet[Any, An
             k_created=F("created_at"),
             k_won_at=F("won_at"),
             **flags,
+            **(columns or {}),
         )
-        .values("k_owner", "k_team", "k_won", "k_created", "k_won_at", *flags)
+        .values("k_owner", "k_team", "k_won", "k_created", "k_won_at", *flags, *(columns or {}))
     )
     return rows
 
@@ -368,9 +372,27 @@ def freemium_total(
 ) -> FreemiumStats:
     """`freemium_report`'s total alone (what Insights shows): one query, without the per-owner and
     per-team groupings."""
+    stats, _measured = freemium_total_with(scope=scope, days=days, now=now, columns={}, measures=[])
+    return stats
+
+
+def freemium_total_with(
+    *,
+    scope: ReportScope,
+    days: int = FREEMIUM_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+    columns: Mapping[str, Any],
+    measures: Sequence[sql.Measure],
+) -> tuple[FreemiumStats, dict[str, Any]]:
+    """`freemium_total`, and `measures` over the same deals in the same query (SQL over their rows'
+    columns, `columns` added to them: ORM expressions named `k_*`), by name, None when no deal closed: for
+    a page that also shows what those deals add up to (Insights' win rate and cycle) and so reads them
+    once."""
     window = report_window(days=days, now=now)
-    groups = sql.rollup(_freemium_rows(scope, window), _freemium_measures(), levels=("all",))
-    return _freemium_stats(groups.get(("all", None)))
+    rows = _freemium_rows(scope, window, columns)
+    groups = sql.rollup(rows, [*_freemium_measures(), *measures], levels=("all",))
+    found = groups.get(("all", None))
+    return _freemium_stats(found), {measure.name: (found or {}).get(measure.name) for measure in measures}
 
 
 # --- deal suggestions -----------------------------------------------------------------------------------
