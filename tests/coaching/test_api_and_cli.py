@@ -22,11 +22,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("advice_clock")]
 # a busy team's sample starts, then the stays); the company's, for the stages the team has too few of
 # (where the sample starts, then the stays); the median open deal; the counts of every kind of open deal
 # and the biggest of each, together; the planned activities and the requests due first: 9.
-# My numbers' flow: quotas, won, open deals, their stages, commission plans, the day's track-record
-# snapshots, and the rep's, team's and company's records counted live (two queries each): 12. The
+# My numbers' flow: quotas, won and open deals, their stages, commission plans, the day's track-record
+# snapshots, and the rep's, team's and company's records counted live (two queries each): 11. The
 # snapshots again, and the rep's and the team's records counted live: 5. The funnel's open stages and the
 # team's step cohorts, split into the rep's and the rest's: 2.
-ADVICE_QUERIES = 9 + 12 + 5 + 2
+ADVICE_QUERIES = 9 + 11 + 5 + 2
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/team"
 # The token with its user, marking it used; the teams the manager may open; the dashboard's queries
 # (test_dashboard.py) but the won trend with its quota book.
-API_QUERIES = 18
+API_QUERIES = 17
 
 
 @pytest.fixture(autouse=True)

@@ -356,14 +356,14 @@ def test_a_greek_managers_digest_is_in_greek_advice_included_whatever_the_reps_l
 # --- what it costs ------------------------------------------------------------------------------------------
 
 # A digest costs, besides the advice: the manager's teams (1); for each team, the team and its active
-# members (numbers_scope, 2), the team's numbers (numbers_report: 12 for this team) and the week's won,
+# members (numbers_scope, 2), the team's numbers (numbers_report: 11 for this team) and the week's won,
 # new and lost deals (1, grouped by owner); then the key's check and the insert with the savepoint pair
 # of its transaction (4).
-WEEKLY_DIGEST_FIXED_QUERIES = 1 + 2 + 12 + 1 + 4
+WEEKLY_DIGEST_FIXED_QUERIES = 1 + 2 + 11 + 1 + 4
 # The advice engine counts each rep's facts on its own (coaching.selectors.advice_facts, some twenty-odd
 # queries a rep): the only part of a digest that grows with the number of reps. For the Athens team of
 # two reps, all told:
-WEEKLY_DIGEST_QUERIES_TWO_REPS = 73
+WEEKLY_DIGEST_QUERIES_TWO_REPS = 70
 
 
 def _advice_queries(manager: User, rep: User, now: dt.datetime) -> int:

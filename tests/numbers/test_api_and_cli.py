@@ -20,10 +20,10 @@ from tests.api.conftest import ApiClient
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
-# Token; quotas; won; open deals; stages; commission plan with its tiers; the day's track-record snapshots
+# Token; quotas; won and open deals; stages; commission plan with its tiers; the day's track-record snapshots
 # (none yet); then the track records counted live (closed deals, activities) of the rep, their team and
 # the company, as neither has enough history.
-NUMBERS_API_QUERIES = 13
+NUMBERS_API_QUERIES = 12
 
 
 @pytest.fixture(autouse=True)
@@ -206,3 +206,28 @@ def test_open_deals_past_their_close_date_are_flagged_as_overdue(
     assert body["overdue"] == {"value": "350.00", "deals": 2}
     assert sorted(deal["title"] for deal in behind) == ["Forgotten", "Slipped"]
     assert body["expected_deals"] == 2
+
+
+def test_a_team_without_members_has_its_own_quota_and_nothing_won_or_expected(
+    manager: User, api_client: ApiClient
+) -> None:
+    # given a new team: a manager and a quota, nobody selling yet (its deals' query names no owner at all)
+    from tests.factories import TeamFactory
+
+    newcomers = TeamFactory(name="Lisbon", manager=manager)
+    Quota.objects.create(
+        team=newcomers,
+        period_kind="quarter",
+        starts_on=dt.date(2026, 10, 1),
+        ends_on=dt.date(2026, 12, 31),
+        target_value=Decimal(5_000),
+    )
+
+    # when
+    response = api_client(manager).get("/api/v1/numbers?team=Lisbon&period=2026-Q4")
+
+    # then
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["quota"], body["won"], body["won_deals"], body["expected"]) == ("5000.00", "0.00", 0, "0.00")
+    assert body["gap"] == "5000.00" and body["members"] == []

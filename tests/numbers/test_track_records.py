@@ -88,7 +88,7 @@ def test_the_report_reads_todays_snapshots_instead_of_counting_again(
 
     # when today's snapshots are there
     assert track_records_refresh() > 0
-    with django_assert_num_queries(5):  # quotas, won, open (none), plan assignments (none), snapshots
+    with django_assert_num_queries(4):  # quotas, won and open (none), plan assignments (none), snapshots
         from_snapshots = numbers_report(actor=rep, scope=scope, period=period)
 
     # then the plan is the same

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 NUMBERS = "/numbers/"
 DEALS = "/numbers/deals/"
-# Session, user; quotas; won; open deals; their stages; commission assignments with their tiers; the
-# day's track-record snapshots (none here), then the track record counted live (closed deals,
+# Session, user; quotas; won and open deals (one query); their stages; commission assignments with their
+# tiers; the day's track-record snapshots (none here), then the track record counted live (closed deals,
 # activities) of the rep, their team and the company, as neither of the first two has enough closed deals.
-REP_PAGE_QUERIES = 14
-# Session, user; the team and its members; the members' quotas (people, quotas); won; open deals; their
+REP_PAGE_QUERIES = 13
+# Session, user; the team and its members; the members' quotas (people, quotas); won and open deals; their
 # stages; commission assignments with their tiers; the members; the day's snapshots (none), the team's and the
 # company's track records counted live; the picker's teams and people.
-TEAM_PAGE_QUERIES = 18
+TEAM_PAGE_QUERIES = 17
 # Session, user; the total (grouped deals, their stages); the count of deals; the page of deals and
 # their stages.
 DEALS_PAGE_QUERIES = 7

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -21,6 +22,7 @@ from django.db.models import Model, QuerySet
 from salespipe.analytics.followups import sorted_percentile
 
 PERCENTILE_FUNCTION = "salespipe_percentile"
+CENT = Decimal("0.01")
 LEVELS = ("owner", "team", "all")
 
 
@@ -49,6 +51,12 @@ def _vendor(db: BaseDatabaseWrapper) -> str:
     if db.vendor not in ("postgresql", "sqlite"):
         raise NotSupportedError(f"The reports run on SQLite or PostgreSQL, not on {db.vendor}.")
     return db.vendor
+
+
+def cents(value: Any) -> Decimal:
+    """Money read without the ORM, as the ORM gives it: SQLite answers an int or a float (whose error on a
+    sum of cents is far below half a cent), PostgreSQL a Decimal; None (a sum of nothing) is zero."""
+    return Decimal(0 if value is None else str(value)).quantize(CENT)
 
 
 def prepare(db: BaseDatabaseWrapper = connection) -> None:

@@ -437,12 +437,6 @@ def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _cents(value: Any) -> Decimal:
-    """Money read by hand, as the ORM gives it: SQLite answers an int or a float (whose error on a sum of
-    cents is far below half a cent), PostgreSQL a Decimal."""
-    return Decimal(0 if value is None else str(value)).quantize(CENT)
-
-
 def _open_deal_kinds(
     user: User, kinds: Mapping[str, Q | None]
 ) -> tuple[dict[str, Any], dict[str, list[DealRef]]]:
@@ -497,7 +491,7 @@ def _open_deal_kinds(
     counts = {"open_deals": totals["open_deals"]}
     for name in flagged:
         counts[f"{name}_deals"] = totals[f"{name}_deals"]
-        counts[f"{name}_value"] = _cents(totals[f"{name}_value"])
+        counts[f"{name}_value"] = sql.cents(totals[f"{name}_value"])
     biggest: dict[str, list[DealRef]] = {name: [] for name in listed}
     for row in found:
         if row.get("k_kind") is None:
@@ -508,7 +502,7 @@ def _open_deal_kinds(
             if name == BIG_AT_RISK
             else ()
         )
-        biggest[name].append(DealRef(row["k_id"], row["k_title"], _cents(row["k_value"]), why))
+        biggest[name].append(DealRef(row["k_id"], row["k_title"], sql.cents(row["k_value"]), why))
     return counts, biggest
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, Substr
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salespipe.analytics import sql
 from salespipe.analytics.commission import CommissionRules, Tier, commission_due
 from salespipe.analytics.forecast import (
     Expected,
@@ -225,8 +227,9 @@ def numbers_report(
     last_month = max(period.month_starts[-1], flow_months[-1])
 
     book = _quota_book(scope, first_month, last_month)
-    won_by_owner = _won(scope, period, this_month)
-    tallied = _open_deals(scope, add_months(last_month, 1), today, tally=tally_open_deals, rotting=rotting)
+    won_by_owner, tallied = _deal_figures(
+        scope, period, this_month, add_months(last_month, 1), today, tally=tally_open_deals, rotting=rotting
+    )
     groups = [group for group in tallied if not group.later]
     stages = _stage_histories({group.open_deals.stage_id for group in groups})
     min_closed = settings.WIN_RATE_MIN_CLOSED_DEALS
@@ -358,33 +361,6 @@ class _Won:
     won_this_month: Decimal
 
 
-def _won(scope: NumbersScope, period: Period, this_month: dt.date) -> dict[int, _Won]:
-    """Won value and count in the period, and won value in the current month, per owner: one query."""
-    period_start, period_end = _day_start(period.starts_on), _day_start(period.ends_on + dt.timedelta(days=1))
-    month_start, month_end = _day_start(this_month), _day_start(add_months(this_month, 1))
-    in_period = Q(won_at__gte=period_start, won_at__lt=period_end)
-    in_month = Q(won_at__gte=month_start, won_at__lt=month_end)
-    rows = (
-        Deal.objects.filter(
-            scope.owns(),
-            status=DealStatus.WON,
-            won_at__gte=min(period_start, month_start),
-            won_at__lt=max(period_end, month_end),
-        )
-        .values("owner_id")
-        .annotate(
-            won=Sum("base_value", filter=in_period),
-            won_deals=Count("pk", filter=in_period),
-            won_this_month=Sum("base_value", filter=in_month),
-        )
-        .order_by()
-    )
-    return {
-        row["owner_id"]: _Won(row["won"] or Decimal(0), row["won_deals"], row["won_this_month"] or Decimal(0))
-        for row in rows
-    }
-
-
 @dataclass(frozen=True)
 class _OpenGroup:
     owner_id: int
@@ -399,57 +375,115 @@ class _OpenGroup:
 _LATER = "later"
 
 
-def _open_deals(
-    scope: NumbersScope, end: dt.date, today: dt.date, *, tally: bool = False, rotting: Q | None = None
-) -> list[_OpenGroup]:
-    """Open deals expected to close before `end` (those with no date and those overdue included), added
-    up per owner, stage, probability override, close month and overdue or not: one query, a few hundred
-    rows at most. To `tally`, every open deal: those expected on or after `end` in one `later` group per
-    owner, stage and probability, and in each group how many match `rotting`."""
+def _deal_figures(
+    scope: NumbersScope,
+    period: Period,
+    this_month: dt.date,
+    end: dt.date,
+    today: dt.date,
+    *,
+    tally: bool = False,
+    rotting: Q | None = None,
+) -> tuple[dict[int, _Won], list[_OpenGroup]]:
+    """Won and open deals in ONE query: per owner, the value and count won in the period and the value won
+    in the current month; and the open deals expected to close before `end` (those with no date and
+    those overdue included), added up per owner, stage, probability override, close month and overdue or
+    not, a few hundred rows at most. To `tally`, every open deal: those expected on or after `end` in one
+    `later` group per owner, stage and probability, and in each group how many match `rotting`.
+
+    SQL around the ORM: the ORM writes which deals (the scope, the statuses, the dates, read through the
+    (owner, status, close date) and (owner, won_at) indexes), this function the grouping and the sums over
+    them. Built by the ORM, the close month, the overdue flag and the three filtered sums took it longer to
+    write than the database took to run them: 5 ms against 3 for a rep at a million deals. Only
+    ORM-compiled SQL and fixed text go into the statement; every value stays a bound parameter."""
+    ops = connection.ops
+    period_start, period_end = _day_start(period.starts_on), _day_start(period.ends_on + dt.timedelta(days=1))
+    month_start, month_end = _day_start(this_month), _day_start(add_months(this_month, 1))
+    opened = Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
+    if not tally:
+        opened = opened.filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
+    columns: dict[str, Any] = {
+        "k_owner": F("owner_id"),
+        "k_stage": F("stage_id"),
+        "k_probability": F("probability"),
+        "k_closes": F("expected_close_date"),
+        "k_value": F("base_value"),
+    }
+    if tally and rotting is not None:
+        columns["k_rotting"] = Case(
+            When(rotting, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    won = Deal.objects.filter(
+        scope.owns(),
+        status=DealStatus.WON,
+        won_at__gte=min(period_start, month_start),
+        won_at__lt=max(period_end, month_end),
+    ).values(k_owner=F("owner_id"), k_won_at=F("won_at"), k_value=F("base_value"))
+    try:
+        open_sql, open_params = opened.order_by().values(**columns).query.sql_with_params()
+        won_sql, won_params = won.order_by().query.sql_with_params()
+    except EmptyResultSet:  # a scope of nobody: a team without members
+        return {}, []
     # "2026-12": SQLite's date functions call into Python for every row; text does not.
-    close_month: Any = Substr(Cast("expected_close_date", CharField()), 1, 7)
-    deals = Deal.objects.filter(scope.owns(), status=DealStatus.OPEN)
-    counts: dict[str, Any] = {"deals": Count("pk"), "value": Sum("base_value")}
+    close_month, month_params = "SUBSTR(CAST(k_closes AS TEXT), 1, 7)", []
     if tally:
-        close_month = Case(
-            When(expected_close_date__gte=end, then=Value(_LATER)),
-            default=close_month,
-            output_field=CharField(),
-        )
-        # No stage rots: nothing to count, and no condition to count it with.
-        counts["rotting_deals"] = Value(0) if rotting is None else Count("pk", filter=rotting)
-    else:
-        deals = deals.filter(Q(expected_close_date__lt=end) | Q(expected_close_date__isnull=True))
-    # cast: the stubs type values() rows as a TypedDict that knows nothing of the counts annotated after it.
-    rows = cast(
-        Iterable[dict[str, Any]],
-        deals.annotate(
-            close_month=close_month,
-            overdue=Case(
-                When(expected_close_date__lt=today, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-        )
-        .values("owner_id", "stage_id", "probability", "close_month", "overdue")
-        .annotate(**counts)
-        .order_by(),
+        close_month = f"CASE WHEN k_closes >= %s THEN '{_LATER}' ELSE {close_month} END"
+        month_params = [ops.adapt_datefield_value(end)]
+    # No stage rots: nothing to count.
+    rotting_sum = "SUM(k_rotting)" if "k_rotting" in columns else "0"
+    won_in = "k_won_at >= %s AND k_won_at < %s"
+    in_period = [ops.adapt_datetimefield_value(period_start), ops.adapt_datetimefield_value(period_end)]
+    in_month = [ops.adapt_datetimefield_value(month_start), ops.adapt_datetimefield_value(month_end)]
+    # The open part first: PostgreSQL types a UNION's columns from its first part, where no column is NULL.
+    statement = (
+        f"SELECT 'open', k_owner, k_stage, k_probability, {close_month}, "  # noqa: S608 - see above
+        f"CASE WHEN k_closes < %s THEN 1 ELSE 0 END, COUNT(*), SUM(k_value), {rotting_sum}, NULL "
+        f"FROM ({open_sql}) AS open_deals GROUP BY 2, 3, 4, 5, 6 "
+        "UNION ALL "
+        f"SELECT 'won', k_owner, NULL, NULL, NULL, 0, COUNT(*) FILTER (WHERE {won_in}), "
+        f"SUM(k_value) FILTER (WHERE {won_in}), 0, SUM(k_value) FILTER (WHERE {won_in}) "
+        f"FROM ({won_sql}) AS won_deals GROUP BY 2"
     )
-    return [
-        _OpenGroup(
-            owner_id=row["owner_id"],
-            month=None
-            if row["close_month"] in (None, _LATER)
-            else dt.date.fromisoformat(row["close_month"] + "-01"),
-            overdue=bool(row["overdue"]),
-            open_deals=OpenDeals(
-                row["stage_id"], row["probability"], row["deals"], row["value"] or Decimal(0)
-            ),
-            later=row["close_month"] == _LATER,
-            rotting_deals=row.get("rotting_deals", 0),
-        )
-        for row in rows
+    params = [
+        *month_params,
+        ops.adapt_datefield_value(today),
+        *open_params,
+        *in_period,
+        *in_period,
+        *in_month,
+        *won_params,
     ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    won_by_owner: dict[int, _Won] = {}
+    groups: list[_OpenGroup] = []
+    for (
+        part,
+        owner_id,
+        stage_id,
+        probability,
+        month,
+        overdue,
+        deals,
+        value,
+        rotting_count,
+        won_this_month,
+    ) in rows:
+        if part == "won":
+            won_by_owner[owner_id] = _Won(sql.cents(value), deals, sql.cents(won_this_month))
+            continue
+        groups.append(
+            _OpenGroup(
+                owner_id=owner_id,
+                month=None if month in (None, _LATER) else dt.date.fromisoformat(month + "-01"),
+                overdue=bool(overdue),
+                open_deals=OpenDeals(stage_id, probability, deals, sql.cents(value)),
+                later=month == _LATER,
+                rotting_deals=rotting_count,
+            )
+        )
+    return won_by_owner, groups
 
 
 def _open_tally(groups: Sequence[_OpenGroup]) -> dict[tuple[int, int], OpenTally]:
