@@ -127,11 +127,20 @@ def benchmark_actors() -> Actors | None:
 
 
 def rendering(client: Client, url: str, runs: int) -> Measure:
-    """Time the page's templates alone, the "plus rendering" of a raw-SQL limit: GET `url` once with template
-    rendering instrumented (as Django's test runner does) to keep the page's own template and the context
-    it was given, then render that context again `runs` times. The context holds results already read, so
-    no query runs (the measure counts them to show it): this is the time the HTML takes, which a page built
-    on the raw SQL would spend too. Its size is the size of the HTML rendered, to compare with the page's."""
+    """Time the page's templates alone, the "plus rendering" of a raw-SQL limit: the page's own template
+    rendered again `runs` times from the context it was given (`page_renderer`). The context holds results
+    already read, so no query runs (the measure counts them to show it): this is the time the HTML takes,
+    which a page built on the raw SQL would spend too. Its size is the size of the HTML rendered, to compare
+    with the page's."""
+    render, status = page_renderer(client, url)
+    # Timed as a selector is; its size and status are the page's.
+    measure = timed_call(render, runs)
+    return replace(measure, kib=round(len(render().encode()) / 1024, 1), status=status)
+
+
+def page_renderer(client: Client, url: str) -> tuple[Callable[[], str], int]:
+    """GET `url` once with template rendering instrumented (as Django's test runner does) to keep the page's
+    own template and the context it was given; return what renders that context again, and the status."""
     from copy import copy
 
     from django.template.base import Template
@@ -164,9 +173,23 @@ def rendering(client: Client, url: str, runs: int) -> Measure:
         with again.render_context.push_state(template):
             return str(template._render(again))
 
-    # Timed as a selector is; its size and status are the page's.
-    measure = timed_call(render, runs)
-    return replace(measure, kib=round(len(render().encode()) / 1024, 1), status=response.status_code)
+    return render, response.status_code
+
+
+def side_by_side(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Each of `calls` once per round, in turn, for `rounds` rounds after one to warm up: their median ms,
+    measured side by side. A ratio of two measures taken minutes apart is tilted by whatever the machine
+    did in between (machines of this kind change speed by half from one half hour to the next); taken in
+    turn, both see the same machine."""
+    for call in calls.values():
+        call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: round(statistics.median(found), 1) for name, found in times.items()}
 
 
 def timed_call(run: Callable[[], object], runs: int) -> Measure:

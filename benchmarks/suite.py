@@ -31,6 +31,7 @@ tokens it signs in with are removed at the end; signing in records the last logi
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -45,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import Measure, rendering, setup_django, timed, timed_call
+from _common import Measure, page_renderer, rendering, setup_django, side_by_side, timed, timed_call
 
 TARGET_MS = 200.0
 SLOW_TARGET_MS = 500.0  # the team dashboard and insights
@@ -70,10 +71,17 @@ class Row:
     target_ms: float = TARGET_MS
     url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # A limited page, its raw SQL and its rendering timed in turn (`side_by_side`): the page's ratio.
+    side_by_side: dict[str, float] | None = None
+    client: Any = None  # the page's signed-in test client and headers
 
     @property
     def ratio(self) -> float | None:
-        """App ÷ its limit: the raw SQL's time, plus the rendering's for a page (a selector has none)."""
+        """App ÷ its limit: the raw SQL's time, plus the rendering's for a page (a selector has none). A
+        page's from its three measures taken side by side, when the suite took them."""
+        if self.side_by_side is not None:
+            found = self.side_by_side
+            return round(found["page"] / (found["raw_sql"] + found["rendering"]), 1)
         if self.raw is None or not self.raw.median_ms:
             return None
         limit = self.raw.median_ms + (self.rendering.median_ms if self.rendering else 0.0)
@@ -134,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     explains: list[dict[str, Any]] = []
     with _signed_in(context) as clients:
         rows += _pages(context, clients, args)
-        raw_rows, checks = _raw_limits(context, clients, args.runs)
+        raw_rows, checks, raw_calls = _raw_limits(context, clients, args.runs)
         rows += raw_rows
         _attach_raw(rows)
+        _ratios_side_by_side(rows, raw_calls, max(args.runs, 15))
         if args.explain:
             explains = _explain(context)
     if not args.skip_export:
@@ -351,7 +360,8 @@ def _pages(context: dict[str, Any], clients: dict[str, Any], args: argparse.Name
             if measure.status != 200:
                 raise SystemExit(f"{actor} {url}: HTTP {measure.status}; the suite measures answers only")
             slow = any(page.startswith(name) for name in SLOW_PAGES)
-            rows.append(Row(actor, page, measure, target_ms=SLOW_TARGET_MS if slow else TARGET_MS, url=url))
+            target = SLOW_TARGET_MS if slow else TARGET_MS
+            rows.append(Row(actor, page, measure, target_ms=target, url=url, client=(client, headers)))
             if page in RAW_LIMITED_PAGES:
                 rows[-1].rendering = rendering(client, url, args.runs)
             _progress(rows[-1])
@@ -363,7 +373,7 @@ def _pages(context: dict[str, Any], clients: dict[str, Any], args: argparse.Name
 
 def _raw_limits(
     context: dict[str, Any], clients: dict[str, Any], runs: int
-) -> tuple[list[Row], list[dict[str, Any]]]:
+) -> tuple[list[Row], list[dict[str, Any]], dict[tuple[str, str], Callable[[], Any]]]:
     """For the board (rep, manager), My numbers (rep, the manager's team) and the team dashboard: check the
     raw SQL gives the app's figures, then time the app's selectors and the raw SQL alone, and put the raw
     SQL's time beside the pages measured before."""
@@ -424,7 +434,9 @@ def _raw_limits(
     ]
     rows: list[Row] = []
     checks: list[dict[str, Any]] = []
+    raw_calls: dict[tuple[str, str], Callable[[], Any]] = {}
     for actor, page, selector_name, app, raw, target in cases:
+        raw_calls[actor, page] = raw
         found = raw_sql.differences(app(), raw())
         checks.append({"actor": actor, "figures": page, "equal": not found, "differences": found[:20]})
         _say(f"  raw SQL = app for {actor}, {page}: {'yes' if not found else 'NO: ' + '; '.join(found[:3])}")
@@ -433,7 +445,7 @@ def _raw_limits(
         rows.append(Row(actor, selector_name, selector_measure, raw=raw_measure, target_ms=target))
         _progress(rows[-1])
         rows[-1].extra["raw_statements"] = raw_measure.queries
-    return rows, checks
+    return rows, checks, raw_calls
 
 
 def _attach_raw(rows: list[Row]) -> None:
@@ -443,6 +455,22 @@ def _attach_raw(rows: list[Row]) -> None:
         for row in rows:
             if row.page == page and (row.actor, selector) in by_key:
                 row.raw = by_key[(row.actor, selector)].raw
+
+
+def _ratios_side_by_side(
+    rows: list[Row], raw_calls: dict[tuple[str, str], Callable[[], Any]], rounds: int
+) -> None:
+    """Time each limited page again, in turn with its raw SQL and its rendering, for its ratio: the page's
+    own row and its limit's were measured minutes apart."""
+    for row in rows:
+        raw = raw_calls.get((row.actor, row.page))
+        if raw is None or row.client is None or row.rendering is None:
+            continue
+        client, headers = row.client
+        render, _status = page_renderer(client, row.url)
+        page = functools.partial(client.get, row.url, headers=headers)
+        row.side_by_side = side_by_side({"page": page, "raw_sql": raw, "rendering": render}, rounds)
+        _say(f"  side by side, {row.actor}, {row.page}: {row.side_by_side}")
 
 
 # --- export and import --------------------------------------------------------------------------------------
@@ -669,6 +697,7 @@ def _row_json(row: Row) -> dict[str, Any]:
         "rendering": None
         if row.rendering is None
         else {**_times(row.rendering), "queries": row.rendering.queries, "kib": row.rendering.kib},
+        "side_by_side": row.side_by_side,
         "ratio": row.ratio,
         "target_ms": row.target_ms or None,
         "target_met": row.target_met,
@@ -686,14 +715,21 @@ def _print_table(
     )
     print()
     print(
-        "| actor | page | median ms | p95 ms | queries | KiB | raw-SQL median ms (+ rendering) | ratio "
+        "| actor | page | median ms | p95 ms | queries | KiB "
+        "| raw-SQL median ms (+ rendering; page, side by side) | ratio "
         "| target met |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         m = row.measure
         raw = f"{row.raw.median_ms:,.1f} ({row.raw.queries} stmt)" if row.raw else "-"
-        if row.raw and row.rendering:
+        if row.raw and row.side_by_side:
+            found = row.side_by_side
+            raw = (
+                f"{found['raw_sql']:,.1f} ({row.raw.queries} stmt) + {found['rendering']:,.1f}, "
+                f"page {found['page']:,.1f}"
+            )
+        elif row.raw and row.rendering:
             raw += f" + {row.rendering.median_ms:,.1f}"
         ratio = f"{row.ratio:,.1f}×" if row.ratio is not None else "-"
         met = "-" if row.target_met is None else ("✓" if row.target_met else "✗")
