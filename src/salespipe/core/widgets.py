@@ -1,8 +1,10 @@
 """Form widgets for pages that show many forms at once: Django's own markup, written in Python.
 
 Django renders every widget through its template engine: a select renders a template per option, and
-every widget one more for its attributes. The agenda shows up to 80 activities, each with a complete and
-a reschedule form, and their 320 widgets took about a third of the page's time (docs/performance.md).
+every widget one more for its attributes. The agenda showed up to 80 activities, each with a complete and
+a reschedule form, and their 320 widgets took about a third of the page's time (docs/performance.md); it
+now writes a fresh item's forms itself, and renders forms only for the item a refusal brings back, as the
+deal page does for its activities.
 These widgets write the markup of Django's widget templates (`django/forms/widgets/*.html`) with
 `format_html`, which escapes every value; `tests/unit/test_widgets.py` holds them to Django's rendering.
 """
