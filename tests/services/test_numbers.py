@@ -539,12 +539,12 @@ def test_a_number_that_does_not_exist_is_refused(rep: User) -> None:
 
 # --- a fixed number of queries --------------------------------------------------------------------------
 
-# Quotas 1 (one person's) or 2 (a team's: its members, their quotas), won 1, open 1, stages' history 1,
-# commission plans 1 (assignments with their tiers), the day's track-record snapshots 1 (none here), then
-# track records counted live, 2 a level (closed deals, activities), for own, team and company; a team's
-# report also reads its members' names.
-USER_REPORT_QUERIES = 1 + 1 + 1 + 1 + 1 + 1 + 2 * 3
-TEAM_REPORT_QUERIES = 2 + 1 + 1 + 1 + 1 + 1 + 1 + 2 * 2
+# Quotas 1 (one person's) or 2 (a team's: its members, their quotas), won and open deals 1, stages'
+# history 1, commission plans 1 (assignments with their tiers), the day's track-record snapshots 1 (none
+# here), then track records counted live, 2 a level (closed deals, activities), for own, team and company;
+# a team's report also reads its members' names.
+USER_REPORT_QUERIES = 1 + 1 + 1 + 1 + 1 + 2 * 3
+TEAM_REPORT_QUERIES = 2 + 1 + 1 + 1 + 1 + 1 + 2 * 2
 
 
 def sell(rep: User, teammate: User, make_deal: Any, stages: dict[str, Stage], count: int) -> None:
