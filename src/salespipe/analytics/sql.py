@@ -17,7 +17,8 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model, QuerySet
+from django.db.models import Case, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models.expressions import BaseExpression
 
 from salespipe.analytics.followups import sorted_percentile
 
@@ -57,6 +58,13 @@ def cents(value: Any) -> Decimal:
     """Money read without the ORM, as the ORM gives it: SQLite answers an int or a float (whose error on a
     sum of cents is far below half a cent), PostgreSQL a Decimal; None (a sum of nothing) is zero."""
     return Decimal(0 if value is None else str(value)).quantize(CENT)
+
+
+def flag(condition: Q | BaseExpression) -> Case:
+    """1 for the rows matching `condition` (a Q, or a boolean expression such as Exists), else 0: a
+    column of an ORM-compiled subquery that the SQL around it counts (`SUM(k_x)`) or filters on
+    (`FILTER (WHERE k_x = 1)`), the condition compiled once."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 def prepare(db: BaseDatabaseWrapper = connection) -> None:

@@ -40,7 +40,6 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
-    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -433,10 +432,6 @@ def _open_deals(user: User) -> QuerySet[Deal]:
     return Deal.objects.filter(owner_id=user.pk, status=DealStatus.OPEN)
 
 
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
 def _open_deal_kinds(
     user: User, kinds: Mapping[str, Q | None]
 ) -> tuple[dict[str, Any], dict[str, list[DealRef]]]:
@@ -457,7 +452,7 @@ def _open_deal_kinds(
         k_id=F("id"),
         k_title=F("title"),
         k_value=F("base_value"),
-        **{f"k_{name}": _flag(condition) for name, condition in kinds.items() if condition is not None},
+        **{f"k_{name}": sql.flag(condition) for name, condition in kinds.items() if condition is not None},
     )
     inner_sql, params = rows.order_by().query.sql_with_params()
     # ORM-compiled SQL and this function's fixed text only (the kinds go by their position in `listed`);

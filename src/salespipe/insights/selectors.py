@@ -319,10 +319,6 @@ def _first_since(start: dt.datetime) -> Q:
     return Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=start)
 
 
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
 def _beyond(scope: InsightsScope, stage: StageInfo) -> list[int]:
     """The stages a deal in `stage` goes further to: the pipeline's open and won stages after it."""
     return [
@@ -431,7 +427,9 @@ def _cohort_counts(
     # the time of one grouping of all the entries labelled by month (a team's 100,000 entries).
     labelled = _stays(scope).annotate(
         k_key=ExpressionWrapper(
-            F("stage_id") * (2 * places) + _place("previous_entry_at", starts) * 2 + _flag(Q(advanced=True)),
+            F("stage_id") * (2 * places)
+            + _place("previous_entry_at", starts) * 2
+            + sql.flag(Q(advanced=True)),
             output_field=BigIntegerField(),
         )
     )
@@ -575,7 +573,7 @@ def closed_in_window(scope: InsightsScope) -> ClosedInWindow:
     rows = (
         Deal.objects.filter(scope.rows(), closed, pipeline_id=scope.pipeline_id)
         .annotate(
-            k_won=Case(When(is_won, then=Value(1)), default=Value(0)),
+            k_won=sql.flag(is_won),
             k_value=F("base_value"),
             k_created=F("created_at"),
             k_won_at=F("won_at"),
@@ -683,7 +681,7 @@ def closed_and_freemium_effect(scope: InsightsScope) -> tuple[ClosedInWindow, Fr
         scope=scope.report_scope,
         days=scope.window.days,
         now=scope.window.end,
-        columns={"k_value": F("base_value"), "k_in_pipeline": _flag(Q(pipeline_id=scope.pipeline_id))},
+        columns={"k_value": F("base_value"), "k_in_pipeline": sql.flag(Q(pipeline_id=scope.pipeline_id))},
         measures=_closed_measures(where="k_in_pipeline = 1"),
     )
     return _closed(found), stats
@@ -918,11 +916,11 @@ def my_steps(user: User, *, now: dt.datetime, window_days: int = DEFAULT_WINDOW_
             entered_at__lt=window.end,
         )
         .filter(_first_since(window.start))
-        .annotate(k_mine=_flag(Q(owner_id=user.pk)))
+        .annotate(k_mine=sql.flag(Q(owner_id=user.pk)))
         .values("k_mine", "stage_id")
         # COUNT(*) and a sum, not counts of the key: the key is not in the (owner, time) index that
         # holds everything else counted here.
-        .annotate(entered=Count("*"), advanced=Sum(_flag(Q(advanced=True))))
+        .annotate(entered=Count("*"), advanced=Sum(sql.flag(Q(advanced=True))))
         .order_by()
     )
     counts: dict[int, dict[int, tuple[int, int]]] = {0: {}, 1: {}}

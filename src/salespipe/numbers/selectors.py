@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -410,9 +410,7 @@ def _deal_figures(
         "k_value": F("base_value"),
     }
     if tally and rotting is not None:
-        columns["k_rotting"] = Case(
-            When(rotting, then=Value(1)), default=Value(0), output_field=IntegerField()
-        )
+        columns["k_rotting"] = sql.flag(rotting)
     won = Deal.objects.filter(
         scope.owns(),
         status=DealStatus.WON,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from salespipe.activities.models import Activity, ActivityKind, ActivityOutcome
 from salespipe.analytics import sql
@@ -58,13 +58,11 @@ def _closed_deals(rows: Q, since: dt.datetime) -> QuerySet[Any, Any]:
         .annotate(
             k_owner=F("owner_id"),
             k_team=F("owner__team_id"),
-            k_won=Case(
-                When(status=DealStatus.WON, then=Value(1)), default=Value(0), output_field=IntegerField()
-            ),
+            k_won=sql.flag(Q(status=DealStatus.WON)),
             k_value=F("base_value"),
             k_created=F("created_at"),
             k_won_at=F("won_at"),
-            k_met=Case(When(held_meeting, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            k_met=sql.flag(held_meeting),
         )
         .values("k_owner", "k_team", "k_won", "k_value", "k_created", "k_won_at", "k_met")
     )
